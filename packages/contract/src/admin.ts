@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { userSchema } from './auth.js';
+import { roleSchema } from './roles.js';
+
+export const adminUserSchema = userSchema.extend({
+  lockedUntil: z.string().nullable(),
+});
+export type AdminUser = z.infer<typeof adminUserSchema>;
+
+export const adminUserListResponseSchema = z.object({
+  users: z.array(adminUserSchema),
+  nextCursor: z.string().nullable(),
+});
+export type AdminUserListResponse = z.infer<typeof adminUserListResponseSchema>;
+
+export const updateUserRoleBodySchema = z.strictObject({ role: roleSchema });
+export type UpdateUserRoleBody = z.infer<typeof updateUserRoleBodySchema>;
+
+export const auditEventTypes = [
+  'register',
+  'login_succeeded',
+  'login_failed',
+  'login_locked',
+  'logout',
+  'password_changed',
+  'role_changed',
+  'csrf_failed',
+  'refresh_token_reuse',
+  'session_revoked',
+] as const;
+export const auditEventTypeSchema = z.enum(auditEventTypes);
+export type AuditEventType = z.infer<typeof auditEventTypeSchema>;
+
+export const auditEventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  type: auditEventTypeSchema,
+  outcome: z.enum(['success', 'failure']),
+  actorId: z.string().nullable(),
+  actorEmail: z.string().nullable(),
+  targetId: z.string().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+
+export const auditListResponseSchema = z.object({
+  events: z.array(auditEventSchema),
+  nextCursor: z.string().nullable(),
+});
+export type AuditListResponse = z.infer<typeof auditListResponseSchema>;

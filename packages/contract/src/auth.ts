@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { displayNameSchema, emailSchema } from './common.js';
+import { passwordSchema, PASSWORD_MAX_LENGTH } from './password-policy.js';
+import { roleSchema } from './roles.js';
+
+export const CSRF_HEADER = 'x-csrf-token';
+
+export const csrfResponseSchema = z.object({ csrfToken: z.string() });
+export type CsrfResponse = z.infer<typeof csrfResponseSchema>;
+
+/** Strict objects: an unknown field such as `role` is refused, so nobody can mass-assign it. */
+export function registerBodySchema(minPasswordLength?: number) {
+  return z.strictObject({
+    email: emailSchema,
+    password: passwordSchema(minPasswordLength),
+    name: displayNameSchema,
+  });
+}
+export type RegisterBody = z.infer<ReturnType<typeof registerBodySchema>>;
+
+export const loginBodySchema = z.strictObject({
+  email: emailSchema,
+  // Login never applies the policy: a password set under an older policy must still sign in.
+  password: z.string().min(1, 'Enter your password.').max(PASSWORD_MAX_LENGTH),
+});
+export type LoginBody = z.infer<typeof loginBodySchema>;
+
+export const userSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  createdAt: z.string(),
+});
+export type User = z.infer<typeof userSchema>;
+
+export const sessionResponseSchema = z.object({ user: userSchema });
+export type SessionResponse = z.infer<typeof sessionResponseSchema>;

@@ -1,0 +1,52 @@
+/**
+ * The one catalogue of error codes. The server answers every failure with one of these codes and
+ * the browser picks its message by code, so neither side ever parses English.
+ */
+export const errorCatalogue = {
+  validation_failed: { status: 400, message: 'The request is not valid.' },
+  weak_password: { status: 400, message: 'Choose a stronger password.' },
+  breached_password: {
+    status: 400,
+    message: 'This password is too common or has appeared in a data breach. Choose another.',
+  },
+  invalid_credentials: { status: 401, message: 'The email or password is incorrect.' },
+  unauthenticated: { status: 401, message: 'Sign in to continue.' },
+  csrf_failed: { status: 403, message: 'The request could not be verified. Reload and try again.' },
+  forbidden: { status: 403, message: 'You do not have permission to do this.' },
+  not_found: { status: 404, message: 'Not found.' },
+  method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  email_taken: { status: 409, message: 'An account with this email already exists.' },
+  last_admin: { status: 409, message: 'The last administrator cannot lose the admin role.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
+  rate_limited: { status: 429, message: 'Too many requests. Try again later.' },
+  too_many_attempts: { status: 429, message: 'Too many sign-in attempts. Try again later.' },
+  internal_error: { status: 500, message: 'Something went wrong on our side.' },
+  server_busy: { status: 503, message: 'The server is busy. Try again shortly.' },
+  dependency_unavailable: {
+    status: 503,
+    message: 'A service we depend on is unavailable. Try again shortly.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export const errorCodes = Object.keys(errorCatalogue) as ErrorCode[];
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    requestId: string;
+    fields?: FieldError[];
+  };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
+}

@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { AppConfig } from './config.js';
+import { createDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrations.js';
+import { AccessTokenService } from './lib/access-token.js';
+import type { CounterStore } from './lib/counter-store.js';
+import { MemoryCounterStore } from './lib/counter-store.js';
+import { DbCounterStore } from './lib/db-counter-store.js';
+import { preloadBreachedPasswords } from './lib/breached-passwords.js';
+import { createLogger } from './lib/logger.js';
+import { createPasswordHasher } from './lib/password-hasher.js';
+import { createPasswordPolicy } from './lib/password-policy.js';
+import { requestContext } from './lib/request-context.js';
+import { loadSecrets } from './lib/secrets.js';
+import { registerAdminRoutes } from './modules/admin/admin-routes.js';
+import { AdminService } from './modules/admin/admin-service.js';
+import { AuditRepository } from './modules/audit/audit-repository.js';
+import { AuditService } from './modules/audit/audit-service.js';
+import { registerAuthRoutes } from './modules/auth/auth-routes.js';
+import { AuthService } from './modules/auth/auth-service.js';
+import { LoginThrottle } from './modules/auth/login-throttle.js';
+import { SessionRepository } from './modules/auth/session-repository.js';
+import {
+  LocalInvalidationBus,
+  SessionStateService,
+  type InvalidationBus,
+} from './modules/auth/session-state.js';
+import { registerHealthRoutes } from './modules/health/health-routes.js';
+import { registerNotesRoutes } from './modules/notes/notes-routes.js';
+import { NotesRepository } from './modules/notes/notes-repository.js';
+import { NotesService } from './modules/notes/notes-service.js';
+import { registerProfileRoutes } from './modules/profile/profile-routes.js';
+import { UserRepository } from './modules/users/user-repository.js';
+import { registerAccessControl } from './plugins/access-control.js';
+import { cookieNames } from './plugins/cookies.js';
+import { registerCors } from './plugins/cors.js';
+import { registerCsrf } from './plugins/csrf.js';
+import { AppError } from './lib/app-error.js';
+import { registerErrorHandler, sendError, toAppError } from './plugins/error-handler.js';
+import { createClientRateLimit, registerApiRateLimit } from './plugins/rate-limit.js';
+import { registerRequestLog } from './plugins/request-log.js';
+import { apiHeaders, registerSecurityHeaders } from './plugins/security-headers.js';
+import { registerSpa } from './plugins/spa.js';
+import { registerZodValidation } from './plugins/validation.js';
+
+/** ASVS 13.1.3: a request body larger than this is refused with 413 before it is buffered. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const defaultWebDistDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../web/dist',
+);
+
+export interface BuildOptions {
+  /** Where logs go instead of stdout or LOG_FILE (tests capture them to check redaction). */
+  logStream?: NodeJS.WritableStream;
+  https?: { key: Buffer; cert: Buffer };
+  webDistDir?: string;
+  /** Shared stores for several instances (Redis); in-process stores otherwise. */
+  stores?: {
+    counters: CounterStore;
+    /** The general per-client limit, if it should not share `counters`' failure mode. */
+    rateLimitCounters?: CounterStore;
+    invalidationBus: InvalidationBus;
+    readinessChecks?: (() => Promise<void>)[];
+  };
+}
+
+/** Builds the whole application without listening, so tests and the server share one wiring. */
+export async function buildApp(
+  config: AppConfig,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const logger = createLogger(config, options.logStream);
+  const requestIdPrefix = randomBytes(4).toString('hex');
+  let requestCounter = 0;
+
+  const app = fastify({
+    loggerInstance: logger,
+    // One line per request is written by the request-log plugin instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // A hop count or an address list; never `true`, which would believe any client's X-Forwarded-For.
+    // (Fastify accepts a number at run time; its type omits it.)
+    trustProxy: config.trustProxy as boolean | string[],
+    bodyLimit: BODY_LIMIT_BYTES,
+    // A client-chosen request id could forge log correlation; ours are generated.
+    requestIdHeader: false,
+    genReqId: () => `${requestIdPrefix}-${(++requestCounter).toString(36)}`,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Bounds how long a slow client may hold a connection (slowloris).
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 128 },
+    // The router answers malformed URLs before any hook runs; without this its own error page
+    // (which echoes the URL) would leave instead of our envelope and headers.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(apiHeaders);
+      void sendError(reply, request, toAppError(error) ?? new AppError('not_found'));
+    },
+    ...(options.https !== undefined ? { https: options.https } : {}),
+  }) as unknown as FastifyInstance;
+
+  const db: Db = createDatabase(config.database);
+  await migrateToLatest(db as never);
+  const secrets = loadSecrets(config);
+
+  const memoryCounters = options.stores === undefined ? new MemoryCounterStore() : undefined;
+  const fastCounters: CounterStore =
+    options.stores?.counters ?? (memoryCounters as MemoryCounterStore);
+  const durableCounters = new DbCounterStore(db);
+  const bus = options.stores?.invalidationBus ?? new LocalInvalidationBus();
+
+  const users = new UserRepository(db);
+  const sessions = new SessionRepository(db);
+  const audit = new AuditService(new AuditRepository(db), app.log);
+  const sessionState = new SessionStateService(sessions, bus);
+  const hasher = createPasswordHasher(config.hashing);
+  const policy = createPasswordPolicy({ minLength: config.passwordMinLength });
+  const auth = new AuthService({
+    users,
+    sessions,
+    sessionState,
+    hasher,
+    policy,
+    throttle: new LoginThrottle({ fast: fastCounters, durable: durableCounters }),
+    fastCounters,
+    audit,
+    accessTokens: new AccessTokenService({
+      secrets: secrets.jwtSecrets,
+      issuer: config.publicOrigin,
+      ttlSeconds: config.accessTokenTtlSeconds,
+    }),
+    refreshTtlMs: config.refreshTokenTtlSeconds * 1000,
+    sessionMaxAgeMs: config.sessionMaxAgeSeconds * 1000,
+  });
+
+  // Only JSON bodies exist in this API; any other content type is refused with 415.
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (request, body, done) => {
+      // The body is decoded as UTF-8; a client declaring another charset would be misread.
+      const charset = /;\s*charset=([^;\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+      if (charset !== undefined && charset.replace(/"/g, '').toLowerCase() !== 'utf-8') {
+        done(new AppError('unsupported_media_type'), undefined);
+        return;
+      }
+      void parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+    },
+  );
+
+  registerErrorHandler(app);
+  registerZodValidation(app);
+  registerSecurityHeaders(app);
+  registerCors(app, config.corsOrigins);
+  const consumeRateLimit = createClientRateLimit(
+    options.stores?.rateLimitCounters ?? fastCounters,
+    config.rateLimit,
+  );
+  registerApiRateLimit(app, consumeRateLimit);
+  await app.register(fastifyCookie);
+  registerCsrf(app, {
+    secret: secrets.csrfSecret,
+    allowedOrigins: [config.publicOrigin, ...config.corsOrigins],
+    onFailure: (request, reason) => {
+      void audit.record(requestContext(request), {
+        type: 'csrf_failed',
+        outcome: 'failure',
+        detail: reason,
+      });
+    },
+  });
+  registerAccessControl(app, (request) => auth.authenticate(request.cookies[cookieNames.access]));
+  registerRequestLog(app);
+
+  registerHealthRoutes(app, { db, checks: options.stores?.readinessChecks ?? [] });
+  registerAuthRoutes(app, {
+    auth,
+    passwordMinLength: config.passwordMinLength,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  registerProfileRoutes(app, {
+    users,
+    auth,
+    sessionState,
+    passwordMinLength: config.passwordMinLength,
+  });
+  registerNotesRoutes(app, { notes: new NotesService(new NotesRepository(db)) });
+  registerAdminRoutes(app, {
+    admin: new AdminService({ users, sessionState, audit, durableCounters }),
+    audit,
+  });
+  await registerSpa(app, { webDistDir: options.webDistDir ?? defaultWebDistDir, consumeRateLimit });
+
+  // The breached-password list takes a few hundred milliseconds to load; do it in slices once the
+  // server listens, so neither start-up nor the first registration waits for it.
+  app.addHook('onListen', (done) => {
+    preloadBreachedPasswords().catch((error: unknown) => {
+      app.log.error({ err: error }, 'breached-password list failed to load');
+    });
+    done();
+  });
+
+  const housekeeping = setInterval(() => {
+    sessions.deleteExpired(Date.now()).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'session housekeeping failed');
+    });
+  }, 3_600_000);
+  housekeeping.unref();
+
+  app.addHook('onClose', async () => {
+    clearInterval(housekeeping);
+    memoryCounters?.close();
+    await bus.close();
+    await db.destroy();
+  });
+
+  return app;
+}

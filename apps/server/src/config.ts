@@ -1,0 +1,270 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  PASSWORD_MIN_LENGTH_DEFAULT,
+  PASSWORD_MIN_LENGTH_FLOOR,
+} from '@portcullis/contract/password-policy';
+
+/**
+ * The one place that reads the environment. Everything else receives a validated `AppConfig`.
+ * Dangerous values stop the process with one line naming the variable (fail fast, ASVS 14.1).
+ */
+
+const SECRET_MIN_LENGTH = 32;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const originSchema = z.string().transform((value, ctx) => {
+  try {
+    const url = new URL(value);
+    if (url.origin === 'null' || url.origin !== value.replace(/\/$/, '')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a bare origin (scheme://host[:port])`,
+      });
+      return z.NEVER;
+    }
+    return url.origin;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL origin` });
+    return z.NEVER;
+  }
+});
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intFromEnv(0, 65535).default(8443),
+  HTTP_PORT: intFromEnv(0, 65535).default(8080),
+  PUBLIC_ORIGIN: originSchema.optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  DATABASE_URL: z.string().min(1).optional(),
+  REDIS_URL: z.url().optional(),
+  INSTANCE_COUNT: intFromEnv(1, 1000).default(1),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  TRUST_PROXY: z.string().min(1).optional(),
+  CORS_ORIGINS: z.string().default(''),
+  JWT_SECRETS: z.string().min(1).optional(),
+  CSRF_SECRET: z.string().min(1).optional(),
+  ACCESS_TOKEN_TTL_SECONDS: intFromEnv(30, 3600).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: intFromEnv(300, 90 * 86400).default(7 * 86400),
+  SESSION_MAX_AGE_SECONDS: intFromEnv(300, 365 * 86400).default(30 * 86400),
+  PASSWORD_MIN_LENGTH: intFromEnv(PASSWORD_MIN_LENGTH_FLOOR, 64).default(
+    PASSWORD_MIN_LENGTH_DEFAULT,
+  ),
+  RATE_LIMIT_MAX: intFromEnv(1, 1_000_000_000).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: intFromEnv(1, 3600).default(60),
+  HASH_CONCURRENCY: intFromEnv(1, 64).default(Math.max(1, availableParallelism() - 1)),
+  HASH_QUEUE_MAX: intFromEnv(0, 10_000).default(64),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FILE: z.string().min(1).optional(),
+  SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).default(10),
+});
+
+export type TrustProxy = false | number | string[];
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  httpRedirectPort: number;
+  publicOrigin: string;
+  dataDir: string;
+  database:
+    | { kind: 'sqlite'; file: string }
+    /** `schema` (from `?schema=` on the URL) isolates e.g. one test run; created if missing. */
+    | { kind: 'postgres'; url: string; schema?: string };
+  redisUrl: string | undefined;
+  instanceCount: number;
+  tls: { certFile: string; keyFile: string; generated: boolean } | undefined;
+  trustProxy: TrustProxy;
+  corsOrigins: string[];
+  /** Newest first: the first signs, all verify, so keys rotate without signing everyone out. */
+  jwtSecrets: string[] | undefined;
+  csrfSecret: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  sessionMaxAgeSeconds: number;
+  passwordMinLength: number;
+  rateLimit: { max: number; windowSeconds: number };
+  hashing: { concurrency: number; queueMax: number };
+  log: { level: string; file: string | undefined };
+  shutdownTimeoutSeconds: number;
+}
+
+function parseTrustProxy(raw: string | undefined): TrustProxy {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) throw new ConfigError('TRUST_PROXY', 'hop count must be 1 to 10');
+    return hops;
+  }
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    // "true" would trust any client's X-Forwarded-For, which lets anyone pick their own IP.
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) {
+      throw new ConfigError('TRUST_PROXY', `"${entry}" is not a hop count, IP address or CIDR`);
+    }
+  }
+  return entries;
+}
+
+function parseDatabase(raw: string | undefined, dataDir: string): AppConfig['database'] {
+  if (raw === undefined) return { kind: 'sqlite', file: path.join(dataDir, 'portcullis.sqlite') };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    const url = new URL(raw);
+    const schema = url.searchParams.get('schema');
+    if (schema === null) return { kind: 'postgres', url: raw };
+    // Interpolated into search_path and CREATE SCHEMA, so only a plain identifier is accepted.
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new ConfigError('DATABASE_URL', 'schema must be a lower-case identifier');
+    }
+    url.searchParams.delete('schema');
+    return { kind: 'postgres', url: url.href, schema };
+  }
+  if (raw.startsWith('file:')) return { kind: 'sqlite', file: decodeURIComponent(raw.slice(5)) };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    throw new ConfigError('DATABASE_URL', 'use a file path, a file: URL or a postgres:// URL');
+  }
+  return { kind: 'sqlite', file: raw };
+}
+
+function parseSecrets(variable: string, raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const secrets = raw.split(',').map((secret) => secret.trim());
+  for (const secret of secrets) {
+    if (secret.length < SECRET_MIN_LENGTH) {
+      throw new ConfigError(
+        variable,
+        `each secret must be at least ${SECRET_MIN_LENGTH} characters`,
+      );
+    }
+  }
+  return secrets;
+}
+
+function isLoopbackHost(origin: string): boolean {
+  const { hostname } = new URL(origin);
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(variable, issue?.message ?? 'invalid');
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+
+  const defaultOrigin = trustProxy === false ? `https://localhost:${e.PORT}` : 'https://localhost';
+  const publicOrigin = e.PUBLIC_ORIGIN ?? defaultOrigin;
+  if (
+    e.NODE_ENV === 'production' &&
+    !publicOrigin.startsWith('https://') &&
+    !isLoopbackHost(publicOrigin)
+  ) {
+    throw new ConfigError('PUBLIC_ORIGIN', 'must be https:// in production');
+  }
+
+  const corsOrigins = e.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin === '*' || origin === 'null') {
+      throw new ConfigError('CORS_ORIGINS', `"${origin}" is refused: list each allowed origin`);
+    }
+    const checked = originSchema.safeParse(origin);
+    if (!checked.success)
+      throw new ConfigError('CORS_ORIGINS', checked.error.issues[0]?.message ?? 'invalid');
+  }
+
+  const jwtSecrets = parseSecrets('JWT_SECRETS', e.JWT_SECRETS);
+  const csrfSecret = parseSecrets('CSRF_SECRET', e.CSRF_SECRET)?.[0];
+  // Secrets generated into the data directory are fine on a developer's machine and nowhere else.
+  if (!isLoopbackHost(publicOrigin)) {
+    if (jwtSecrets === undefined) {
+      throw new ConfigError('JWT_SECRETS', `must be set when PUBLIC_ORIGIN is not localhost`);
+    }
+    if (csrfSecret === undefined) {
+      throw new ConfigError('CSRF_SECRET', `must be set when PUBLIC_ORIGIN is not localhost`);
+    }
+  }
+
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError(
+      e.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE',
+      'set both TLS_CERT_FILE and TLS_KEY_FILE',
+    );
+  }
+  let tls: AppConfig['tls'];
+  if (trustProxy === false) {
+    tls =
+      e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
+        ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, generated: false }
+        : {
+            certFile: path.join(dataDir, 'dev-cert.pem'),
+            keyFile: path.join(dataDir, 'dev-key.pem'),
+            generated: true,
+          };
+    if (tls.generated && !isLoopbackHost(publicOrigin)) {
+      throw new ConfigError('TLS_CERT_FILE', 'a self-signed certificate is only for localhost');
+    }
+  }
+
+  if (e.INSTANCE_COUNT > 1 && e.REDIS_URL === undefined) {
+    throw new ConfigError(
+      'REDIS_URL',
+      `INSTANCE_COUNT is ${e.INSTANCE_COUNT}: without Redis each instance would keep its own rate limits and revocations`,
+    );
+  }
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    httpRedirectPort: trustProxy === false ? e.HTTP_PORT : 0,
+    publicOrigin,
+    dataDir,
+    database: parseDatabase(e.DATABASE_URL, dataDir),
+    redisUrl: e.REDIS_URL,
+    instanceCount: e.INSTANCE_COUNT,
+    tls,
+    trustProxy,
+    corsOrigins,
+    jwtSecrets,
+    csrfSecret,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+    passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    hashing: { concurrency: e.HASH_CONCURRENCY, queueMax: e.HASH_QUEUE_MAX },
+    log: { level: e.LOG_LEVEL, file: e.LOG_FILE },
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+  };
+}
+
+/** Reads `.env` (if present) and then the process environment, which wins. */
+export async function loadConfigFromProcess(): Promise<AppConfig> {
+  const { config: loadDotenv } = await import('dotenv');
+  loadDotenv({ quiet: true });
+  return loadConfig(process.env);
+}

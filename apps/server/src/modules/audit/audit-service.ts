@@ -1,0 +1,78 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuditEvent, AuditEventType } from '@portcullis/contract/admin';
+import { decodeCursor, encodeCursor, type Page } from '../../lib/cursor.js';
+import { newId } from '../../lib/random.js';
+import type { AuditRepository, AuditRow } from './audit-repository.js';
+
+export interface AuditContext {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditRecord {
+  type: AuditEventType;
+  outcome: 'success' | 'failure';
+  actorId?: string | null;
+  actorEmail?: string | null;
+  targetId?: string | null;
+  detail?: string | null;
+}
+
+/**
+ * Security events (ASVS 7.2): who did what, from where, with which outcome. Writing an event never
+ * fails the request that caused it: a failed write is logged instead, since refusing a logout
+ * because the audit table is busy would be worse than a missing row.
+ */
+export class AuditService {
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  async record(context: AuditContext, record: AuditRecord): Promise<void> {
+    const row: AuditRow = {
+      id: newId(),
+      at: Date.now(),
+      type: record.type,
+      outcome: record.outcome,
+      actor_id: record.actorId ?? null,
+      actor_email: record.actorEmail ?? null,
+      target_id: record.targetId ?? null,
+      ip: context.ip,
+      user_agent: context.userAgent?.slice(0, 512) ?? null,
+      detail: record.detail ?? null,
+    };
+    this.log.info({ audit: { ...row, user_agent: undefined } }, 'security event');
+    try {
+      await this.repository.insert(row);
+    } catch (error) {
+      this.log.error({ err: error, auditType: row.type }, 'audit write failed');
+    }
+  }
+
+  async list(limit: number, cursor: string | undefined): Promise<Page<AuditEvent>> {
+    const after = decodeCursor(cursor);
+    const rows = await this.repository.list(limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toAuditEvent),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.at, last.id) : null,
+    };
+  }
+}
+
+function toAuditEvent(row: AuditRow): AuditEvent {
+  return {
+    id: row.id,
+    at: new Date(row.at).toISOString(),
+    type: row.type as AuditEventType,
+    outcome: row.outcome,
+    actorId: row.actor_id,
+    actorEmail: row.actor_email,
+    targetId: row.target_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    detail: row.detail,
+  };
+}

@@ -1,0 +1,174 @@
+import type { Db } from '../../db/database.js';
+import type { Role } from '@portcullis/contract/roles';
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  sessionId: string;
+  expiresAt: number;
+  rotatedAt: number | null;
+  userId: string;
+  sessionExpiresAt: number;
+  sessionRevokedAt: number | null;
+}
+
+export interface SessionPrincipal {
+  userId: string;
+  expiresAt: number;
+  revokedAt: number | null;
+  role: Role;
+  email: string;
+  name: string;
+  createdAt: number;
+}
+
+export class SessionRepository {
+  constructor(private readonly db: Db) {}
+
+  /** A session and its first refresh token in one transaction: never one without the other. */
+  async create(
+    session: {
+      id: string;
+      userId: string;
+      createdAt: number;
+      expiresAt: number;
+      ip: string | null;
+      userAgent: string | null;
+    },
+    refresh: { tokenHash: string; expiresAt: number },
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          created_at: session.createdAt,
+          expires_at: session.expiresAt,
+          revoked_at: null,
+          ip: session.ip,
+          user_agent: session.userAgent?.slice(0, 512) ?? null,
+        })
+        .execute();
+      await trx
+        .insertInto('refresh_tokens')
+        .values({
+          token_hash: refresh.tokenHash,
+          session_id: session.id,
+          created_at: session.createdAt,
+          expires_at: refresh.expiresAt,
+          rotated_at: null,
+        })
+        .execute();
+    });
+  }
+
+  /** The session-check query behind the cache: session state joined with the user's live role. */
+  findPrincipal(sessionId: string): Promise<SessionPrincipal | undefined> {
+    return this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select([
+        'sessions.user_id as userId',
+        'sessions.expires_at as expiresAt',
+        'sessions.revoked_at as revokedAt',
+        'users.role as role',
+        'users.email as email',
+        'users.name as name',
+        'users.created_at as createdAt',
+      ])
+      .where('sessions.id', '=', sessionId)
+      .executeTakeFirst();
+  }
+
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    return this.db
+      .selectFrom('refresh_tokens')
+      .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+      .select([
+        'refresh_tokens.token_hash as tokenHash',
+        'refresh_tokens.session_id as sessionId',
+        'refresh_tokens.expires_at as expiresAt',
+        'refresh_tokens.rotated_at as rotatedAt',
+        'sessions.user_id as userId',
+        'sessions.expires_at as sessionExpiresAt',
+        'sessions.revoked_at as sessionRevokedAt',
+      ])
+      .where('refresh_tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Marks the presented token rotated and stores its successor, atomically. Returns false when
+   * another request rotated it first (a race between tabs), which the caller treats as reuse
+   * within the grace window.
+   */
+  async rotate(
+    oldTokenHash: string,
+    successor: { tokenHash: string; sessionId: string; createdAt: number; expiresAt: number },
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const marked = await trx
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: successor.createdAt })
+        .where('token_hash', '=', oldTokenHash)
+        .where('rotated_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(marked.numUpdatedRows) !== 1) return false;
+      await trx
+        .insertInto('refresh_tokens')
+        .values({
+          token_hash: successor.tokenHash,
+          session_id: successor.sessionId,
+          created_at: successor.createdAt,
+          expires_at: successor.expiresAt,
+          rotated_at: null,
+        })
+        .execute();
+      return true;
+    });
+  }
+
+  async revoke(sessionId: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: at })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  /** Revokes every live session of a user except one; returns the ids so caches can drop them. */
+  async revokeAllForUser(userId: string, at: number, exceptSessionId?: string): Promise<string[]> {
+    let query = this.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null);
+    if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
+    const ids = (await query.execute()).map((row) => row.id);
+    if (ids.length > 0) {
+      await this.db
+        .updateTable('sessions')
+        .set({ revoked_at: at })
+        .where('id', 'in', ids)
+        .execute();
+    }
+    return ids;
+  }
+
+  /** Housekeeping: expired sessions and their tokens (cascade) go, so tables do not grow forever. */
+  async deleteExpired(now: number): Promise<void> {
+    await this.db.deleteFrom('sessions').where('expires_at', '<', now).execute();
+    await this.db
+      .deleteFrom('refresh_tokens')
+      .where('expires_at', '<', now - 86_400_000)
+      .execute();
+  }
+}

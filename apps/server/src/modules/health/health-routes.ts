@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import { AppError } from '../../lib/app-error.js';
+
+/** Liveness for load balancers, and readiness that checks what a request needs. */
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  deps: { db: Db; checks?: (() => Promise<void>)[] },
+): void {
+  app.get('/healthz', { config: { access: 'public' } }, () => ({ status: 'ok' }));
+
+  app.get('/readyz', { config: { access: 'public' } }, async () => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      await Promise.all((deps.checks ?? []).map((check) => check()));
+    } catch (error) {
+      throw new AppError('dependency_unavailable', { retryAfterSeconds: 5, cause: error });
+    }
+    return { status: 'ready' };
+  });
+}

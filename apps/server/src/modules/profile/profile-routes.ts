@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  changePasswordBodySchema,
+  updateProfileBodySchema,
+  type ChangePasswordBody,
+  type UpdateProfileBody,
+} from '@portcullis/contract/profile';
+import { AppError } from '../../lib/app-error.js';
+import { requestContext } from '../../lib/request-context.js';
+import { requireAuth } from '../../plugins/access-control.js';
+import type { AuthService } from '../auth/auth-service.js';
+import type { SessionStateService } from '../auth/session-state.js';
+import type { UserRepository } from '../users/user-repository.js';
+import { toUser } from '../users/user-view.js';
+
+export function registerProfileRoutes(
+  app: FastifyInstance,
+  deps: {
+    users: UserRepository;
+    auth: AuthService;
+    sessionState: SessionStateService;
+    passwordMinLength: number;
+  },
+): void {
+  // Served from the live session state the access check already loaded: no query on this hot path.
+  // Every change to these fields invalidates that state (see PATCH below and the admin role change).
+  app.get('/api/profile', { config: { access: 'authenticated' } }, (request) => {
+    const auth = requireAuth(request);
+    return {
+      user: toUser({
+        id: auth.userId,
+        email: auth.email,
+        name: auth.name,
+        role: auth.role,
+        created_at: auth.createdAt,
+      }),
+    };
+  });
+
+  // Guests are read-only: they may read their profile but not change it.
+  app.patch<{ Body: UpdateProfileBody }>(
+    '/api/profile',
+    { config: { access: ['user', 'admin'] }, schema: { body: updateProfileBodySchema } },
+    async (request) => {
+      const { userId } = requireAuth(request);
+      await deps.users.updateName(userId, request.body.name);
+      await deps.sessionState.invalidateUser(userId);
+      const user = await deps.users.findById(userId);
+      if (user === undefined) throw new AppError('unauthenticated');
+      return { user: toUser(user) };
+    },
+  );
+
+  // Changing one's password is a security action every role keeps, guests included.
+  app.post<{ Body: ChangePasswordBody }>(
+    '/api/profile/password',
+    {
+      config: { access: 'authenticated' },
+      schema: { body: changePasswordBodySchema(deps.passwordMinLength) },
+    },
+    async (request, reply) => {
+      await deps.auth.changePassword(requireAuth(request), request.body, requestContext(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.get('/api/secure-data', { config: { access: 'authenticated' } }, (request) => {
+    const auth = requireAuth(request);
+    return {
+      message: `Only signed-in users can read this, ${auth.name}.`,
+      userId: auth.userId,
+      role: auth.role,
+      serverTime: new Date().toISOString(),
+    };
+  });
+}

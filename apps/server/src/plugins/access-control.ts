@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Role } from '@portcullis/contract/roles';
+import { AppError } from '../lib/app-error.js';
+import { isApiPath } from './security-headers.js';
+
+/** Who may call a route: anyone, any signed-in user, or only the listed roles. */
+export type AccessRule = 'public' | 'authenticated' | readonly Role[];
+
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  role: Role;
+  email: string;
+  name: string;
+  /** Milliseconds since the epoch; with the fields above it is the whole public profile. */
+  createdAt: number;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: AccessRule;
+  }
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}
+
+/**
+ * Only static documents (GET/HEAD outside the API, such as the SPA's built files registered by
+ * @fastify/static) are public without saying so; an API route or an unsafe method must declare.
+ */
+function implicitAccess(url: string, method: string | string[]): AccessRule | undefined {
+  const methods = Array.isArray(method) ? method : [method];
+  const readOnly = methods.every((m) => m === 'GET' || m === 'HEAD');
+  return readOnly && !isApiPath(url) ? 'public' : undefined;
+}
+
+export type Authenticate = (request: FastifyRequest) => Promise<AuthContext | null>;
+
+/** Accessor for handlers behind an authenticated rule, where `auth` is guaranteed to be set. */
+export function requireAuth(request: FastifyRequest): AuthContext {
+  if (request.auth === null) throw new AppError('unauthenticated');
+  return request.auth;
+}
+
+/**
+ * Deny by default (ASVS 4.1.3): every route must declare its access rule, and the server refuses
+ * to start when one does not. The rule is enforced before validation and the handler run, from
+ * the live session state, so a role change or revocation acts on the very next request.
+ */
+export function registerAccessControl(app: FastifyInstance, authenticate: Authenticate): void {
+  app.decorateRequest('auth', null);
+
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access ?? implicitAccess(route.url, route.method);
+    if (access === undefined) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`);
+    }
+    if (access === 'public') return;
+    const roles = access === 'authenticated' ? undefined : new Set<Role>(access);
+    const guard = async (request: FastifyRequest) => {
+      const auth = await authenticate(request);
+      if (auth === null) throw new AppError('unauthenticated');
+      if (roles !== undefined && !roles.has(auth.role)) throw new AppError('forbidden');
+      request.auth = auth;
+    };
+    // preValidation: an anonymous caller learns nothing from validation errors.
+    const existing = route.preValidation;
+    route.preValidation =
+      existing === undefined
+        ? [guard]
+        : [guard, ...(Array.isArray(existing) ? existing : [existing])];
+  });
+}

@@ -1,0 +1,96 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CSRF_HEADER, csrfResponseSchema } from '@portcullis/contract/auth';
+import { AppError } from '../lib/app-error.js';
+import { newBearerSecret } from '../lib/random.js';
+import { baseCookieOptions, cookieNames } from './cookies.js';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Gives the browser a new CSRF binding; called at login and logout so old tokens die. */
+    rotateCsrfBinding(): void;
+  }
+}
+
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * CSRF defence in two layers (OWASP CSRF Prevention Cheat Sheet):
+ * 1. Origin check: an unsafe request must come from our own origin or an allow-listed one.
+ * 2. A signed, session-bound token: the browser holds a random binding in an HttpOnly `__Host-`
+ *    cookie, and the token is HMAC(secret, binding). A forged request cannot read the cookie nor
+ *    compute the HMAC, and the binding is replaced at login and logout, so a token obtained
+ *    before (login CSRF, fixation) is useless after.
+ */
+export function registerCsrf(
+  app: FastifyInstance,
+  options: {
+    secret: string;
+    allowedOrigins: readonly string[];
+    onFailure: (request: FastifyRequest, reason: string) => void;
+  },
+): void {
+  const allowed = new Set(options.allowedOrigins);
+  const tokenFor = (binding: string) =>
+    createHmac('sha256', options.secret).update(binding).digest('base64url');
+
+  app.decorateReply('rotateCsrfBinding', function rotateCsrfBinding(this: FastifyReply) {
+    this.setCookie(cookieNames.csrf, newBearerSecret(), baseCookieOptions);
+  });
+
+  app.get(
+    '/api/csrf',
+    { config: { access: 'public' }, schema: { response: { 200: csrfResponseSchema } } },
+    (request, reply) => {
+      let binding = request.cookies[cookieNames.csrf];
+      if (binding === undefined || binding.length < 32) {
+        binding = newBearerSecret();
+        reply.setCookie(cookieNames.csrf, binding, baseCookieOptions);
+      }
+      return { csrfToken: tokenFor(binding) };
+    },
+  );
+
+  const fail = (request: FastifyRequest, reason: string): AppError => {
+    options.onFailure(request, reason);
+    return new AppError('csrf_failed');
+  };
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!unsafeMethods.has(request.method) || !request.url.startsWith('/api/')) {
+      done();
+      return;
+    }
+    const origin = requestOrigin(request);
+    if (origin === undefined || !allowed.has(origin)) {
+      done(fail(request, origin === undefined ? 'origin missing' : 'origin not allowed'));
+      return;
+    }
+    const binding = request.cookies[cookieNames.csrf];
+    const sent = request.headers[CSRF_HEADER];
+    if (binding === undefined || typeof sent !== 'string') {
+      done(fail(request, 'token missing'));
+      return;
+    }
+    const expected = Buffer.from(tokenFor(binding));
+    const actual = Buffer.from(sent);
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+      done(fail(request, 'token mismatch'));
+      return;
+    }
+    done();
+  });
+}
+
+/** Origin, or the origin of Referer when a browser omitted Origin; undefined when neither. */
+function requestOrigin(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return origin;
+  const referer = request.headers.referer;
+  if (referer === undefined) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}

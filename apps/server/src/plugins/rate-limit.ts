@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../lib/app-error.js';
+import type { CounterStore } from '../lib/counter-store.js';
+
+export interface RateLimitOptions {
+  max: number;
+  windowSeconds: number;
+}
+
+/**
+ * A general per-client limit: every API request and every 404 counts, so neither the API nor a
+ * scanner probing for paths runs without bound. Login has its own, much stricter throttle.
+ */
+export function createClientRateLimit(store: CounterStore, options: RateLimitOptions) {
+  const windowMs = options.windowSeconds * 1000;
+  return async function consume(request: FastifyRequest): Promise<void> {
+    const state = await store.increment(`rl:${request.ip}`, windowMs);
+    if (state.count > options.max) {
+      throw new AppError('rate_limited', {
+        retryAfterSeconds: Math.max(1, Math.ceil((state.resetAtMs - Date.now()) / 1000)),
+      });
+    }
+  };
+}
+
+export function registerApiRateLimit(
+  app: FastifyInstance,
+  consume: (request: FastifyRequest) => Promise<void>,
+): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/')) await consume(request);
+  });
+}

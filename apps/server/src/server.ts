@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import { buildApp, type BuildOptions } from './app.js';
+import { ConfigError, loadConfigFromProcess, type AppConfig } from './config.js';
+import { ensureDevCertificate } from './lib/dev-certificate.js';
+import { createRedisStores } from './lib/redis-stores.js';
+
+/**
+ * The plain-HTTP listener only redirects, to the configured public origin: never to the request's
+ * Host header, which an attacker controls (open redirect, cache poisoning).
+ */
+function startRedirectListener(config: AppConfig): Server | undefined {
+  if (config.httpRedirectPort === 0) return undefined;
+  const server = createServer((request, response) => {
+    const target = new URL(request.url ?? '/', config.publicOrigin);
+    response.writeHead(308, { location: target.href, 'content-length': '0', connection: 'close' });
+    response.end();
+  });
+  server.listen(config.httpRedirectPort, config.host);
+  return server;
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = await loadConfigFromProcess();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`portcullis: configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let https: { key: Buffer; cert: Buffer } | undefined;
+  if (config.tls !== undefined) {
+    if (config.tls.generated) await ensureDevCertificate(config.tls.certFile, config.tls.keyFile);
+    https = { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) };
+  }
+
+  // Redis events before the app (and its logger) exist go to stderr.
+  const logTarget: { log?: FastifyBaseLogger } = {};
+  const redisLog = {
+    warn: (details: object, message: string) => {
+      if (logTarget.log === undefined) process.stderr.write(`portcullis: ${message}\n`);
+      else logTarget.log.warn(details, message);
+    },
+    info: (details: object, message: string) => {
+      logTarget.log?.info(details, message);
+    },
+  };
+  const options: BuildOptions = https === undefined ? {} : { https };
+  // Several instances share rate limits, throttles and revocations through Redis.
+  if (config.redisUrl !== undefined) {
+    options.stores = await createRedisStores(config.redisUrl, { log: redisLog });
+  }
+  const app = await buildApp(config, options);
+  logTarget.log = app.log;
+  await app.listen({ port: config.port, host: config.host });
+  const redirect = startRedirectListener(config);
+  app.log.info(
+    { origin: config.publicOrigin, tls: https !== undefined, trustProxy: config.trustProxy },
+    https === undefined ? 'listening for a TLS-terminating proxy' : 'listening',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    // In-flight requests finish; a stuck one cannot hold the process past the timeout.
+    const deadline = setTimeout(() => {
+      app.log.error('shutdown timed out');
+      process.exit(1);
+    }, config.shutdownTimeoutSeconds * 1000);
+    deadline.unref();
+    redirect?.close();
+    app
+      .close()
+      .then(() => {
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `portcullis: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

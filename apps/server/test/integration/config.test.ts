@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+/**
+ * Fail fast (ASVS 14.1): a dangerous configuration stops start-up with an error naming the
+ * variable, so an operator knows what to fix. loadConfig reads no files, so it is called directly.
+ */
+
+const SECRET_A = 'a'.repeat(32);
+const SECRET_B = 'b'.repeat(40);
+
+/** A production configuration that loads, so each refusal below is about the one variable changed. */
+const productionEnv: Record<string, string> = {
+  NODE_ENV: 'production',
+  PUBLIC_ORIGIN: 'https://example.com',
+  JWT_SECRETS: SECRET_A,
+  CSRF_SECRET: SECRET_B,
+  TLS_CERT_FILE: '/etc/ssl/cert.pem',
+  TLS_KEY_FILE: '/etc/ssl/key.pem',
+  DATA_DIR: '/tmp/portcullis-config-test',
+};
+
+function refusal(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('loadConfig accepted the configuration');
+}
+
+describe('loadConfig', () => {
+  it('control: a complete production configuration loads', () => {
+    const config = loadConfig(productionEnv);
+    expect(config.publicOrigin).toBe('https://example.com');
+    expect(config.jwtSecrets).toEqual([SECRET_A]);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.trustProxy).toBe(false);
+  });
+
+  it('control: the test defaults (localhost, generated secrets) load', () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: '/tmp/x' });
+    expect(config.publicOrigin).toBe('https://localhost:8443');
+  });
+
+  it('CORS_ORIGINS=* → ConfigError naming CORS_ORIGINS', () => {
+    const error = refusal({ ...productionEnv, CORS_ORIGINS: '*' });
+    expect(error.variable).toBe('CORS_ORIGINS');
+    expect(error.message).toContain('CORS_ORIGINS');
+  });
+
+  it('CORS_ORIGINS containing * among real origins → CORS_ORIGINS', () => {
+    expect(refusal({ ...productionEnv, CORS_ORIGINS: 'https://app.example,*' }).variable).toBe(
+      'CORS_ORIGINS',
+    );
+  });
+
+  it('CORS_ORIGINS=null or a non-origin URL → CORS_ORIGINS', () => {
+    expect(refusal({ ...productionEnv, CORS_ORIGINS: 'null' }).variable).toBe('CORS_ORIGINS');
+    expect(refusal({ ...productionEnv, CORS_ORIGINS: 'https://app.example/path' }).variable).toBe(
+      'CORS_ORIGINS',
+    );
+  });
+
+  it('a JWT_SECRETS entry shorter than 32 characters → JWT_SECRETS', () => {
+    const error = refusal({ ...productionEnv, JWT_SECRETS: 'short-secret' });
+    expect(error.variable).toBe('JWT_SECRETS');
+    expect(error.message).toContain('JWT_SECRETS');
+    expect(
+      refusal({ ...productionEnv, JWT_SECRETS: `${SECRET_A},${'c'.repeat(31)}` }).variable,
+    ).toBe('JWT_SECRETS');
+  });
+
+  it('NODE_ENV=production with PUBLIC_ORIGIN=http://example.com → PUBLIC_ORIGIN', () => {
+    const error = refusal({ ...productionEnv, PUBLIC_ORIGIN: 'http://example.com' });
+    expect(error.variable).toBe('PUBLIC_ORIGIN');
+    expect(error.message).toContain('PUBLIC_ORIGIN');
+  });
+
+  it('PUBLIC_ORIGIN=https://example.com without JWT_SECRETS → JWT_SECRETS', () => {
+    const env: Record<string, string | undefined> = { ...productionEnv, JWT_SECRETS: undefined };
+    const error = refusal(env);
+    expect(error.variable).toBe('JWT_SECRETS');
+    expect(error.message).toContain('JWT_SECRETS');
+  });
+
+  it('TRUST_PROXY=true (believe every client) → TRUST_PROXY', () => {
+    expect(refusal({ ...productionEnv, TRUST_PROXY: 'true' }).variable).toBe('TRUST_PROXY');
+  });
+
+  it('the error message does not echo the secret it refused', () => {
+    const error = refusal({ ...productionEnv, JWT_SECRETS: 'my-leaky-secret' });
+    expect(error.message).not.toContain('my-leaky-secret');
+  });
+});

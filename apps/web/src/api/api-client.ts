@@ -1,0 +1,101 @@
+import { CSRF_HEADER, sessionResponseSchema } from '@portcullis/contract/auth';
+import type { ZodType } from 'zod';
+import { ApiError } from './api-error';
+import { getCsrfToken, invalidateCsrfToken } from './csrf-token';
+import { emitSessionEvent } from './session-events';
+import { renewSession, sessionEpoch } from './session-sync';
+import { fetchOrThrow, readJson, toApiError } from './http';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestOptions {
+  method?: Method;
+  body?: unknown;
+  signal?: AbortSignal;
+  /**
+   * Sign-in, registration and refresh answer 401 as their result, not because a session expired,
+   * so they must not trigger a refresh.
+   */
+  renewSessionOn401?: boolean;
+}
+
+interface Retried {
+  csrf: boolean;
+  session: boolean;
+}
+
+async function send(path: string, options: RequestOptions, retried: Retried): Promise<Response> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  // Every state-changing request proves it came from our page (synchroniser token, OWASP CSRF).
+  if (method !== 'GET') headers[CSRF_HEADER] = await getCsrfToken();
+
+  const epochAtSend = sessionEpoch();
+  const response = await fetchOrThrow(path, {
+    method,
+    headers,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+    signal: options.signal ?? null,
+  });
+  if (response.ok) return response;
+
+  const error = await toApiError(response);
+  if (error.code === 'csrf_failed' && !retried.csrf) {
+    invalidateCsrfToken();
+    return send(path, options, { ...retried, csrf: true });
+  }
+  if (error.code === 'unauthenticated' && options.renewSessionOn401 !== false && !retried.session) {
+    if (await renewSession(epochAtSend, refreshSession)) {
+      return send(path, options, { ...retried, session: true });
+    }
+    emitSessionEvent({ type: 'session-ended' });
+  }
+  if (error.code === 'forbidden') emitSessionEvent({ type: 'forbidden' });
+  throw error;
+}
+
+async function refreshSession(): Promise<boolean> {
+  try {
+    const response = await send(
+      '/api/refresh',
+      // An empty JSON object, not an absent body: the server validates every POST body.
+      { method: 'POST', body: {}, renewSessionOn401: false },
+      { csrf: false, session: true },
+    );
+    const { user } = await readJson(response, sessionResponseSchema);
+    emitSessionEvent({ type: 'refreshed', user });
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return false;
+    throw error;
+  }
+}
+
+/** A request whose answer is JSON, checked against the contract's schema. */
+export async function apiJson<T>(
+  path: string,
+  schema: ZodType<T>,
+  options: RequestOptions = {},
+): Promise<T> {
+  const response = await send(path, options, { csrf: false, session: false });
+  return readJson(response, schema);
+}
+
+/** A request answered with 204 No Content. */
+export async function apiNoContent(path: string, options: RequestOptions = {}): Promise<void> {
+  await send(path, options, { csrf: false, session: false });
+}
+
+/** Builds a query string from the set values only. */
+export function withQuery(
+  path: string,
+  query: Record<string, string | number | undefined>,
+): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const search = params.toString();
+  return search === '' ? path : `${path}?${search}`;
+}

@@ -1,0 +1,164 @@
+import type { LoginBody, User } from '@portcullis/contract/auth';
+import {
+  createContext,
+  use,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
+import { ApiError, isAbortError } from '../../api/api-error';
+import { subscribeSessionEvents } from '../../api/session-events';
+import { startSessionSync } from '../../api/session-sync';
+import { fetchCurrentUser, signInRequest, signOutRequest } from './auth-api';
+
+/** Why nobody is signed in, so the sign-in page can say the right thing. */
+export type AnonymousReason = 'initial' | 'signed-out' | 'session-ended';
+
+export type AuthState =
+  | { status: 'loading' }
+  | { status: 'unavailable'; error: unknown }
+  | { status: 'anonymous'; reason: AnonymousReason }
+  | { status: 'authenticated'; user: User };
+
+interface AuthContextValue {
+  state: AuthState;
+  signIn: (body: LoginBody) => Promise<void>;
+  signOut: () => Promise<void>;
+  /** After the user edits their own profile. */
+  setUser: (user: User) => void;
+  /** Asks the server who is signed in now (role changes, other tabs). */
+  reload: () => void;
+}
+
+const AuthContext = createContext<AuthContextValue | null>(null);
+
+/** Re-checking on every tab switch would be wasteful; once in a while is enough. */
+const REVALIDATE_AFTER_MS = 15_000;
+
+function endedState(previous: AuthState, reason: AnonymousReason): AuthState {
+  // Someone who never had a session did not "lose" one.
+  if (previous.status !== 'authenticated') {
+    return {
+      status: 'anonymous',
+      reason: previous.status === 'anonymous' ? previous.reason : 'initial',
+    };
+  }
+  return { status: 'anonymous', reason };
+}
+
+/**
+ * Who is signed in. Session tokens live in HttpOnly cookies that scripts cannot read, so the only
+ * way to know is to ask the server: GET /api/profile at start (after one refresh attempt on 401)
+ * and again whenever the API layer reports that something changed.
+ */
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<AuthState>({ status: 'loading' });
+  const lastCheckedAt = useRef(0);
+
+  const load = useCallback(async (signal?: AbortSignal) => {
+    lastCheckedAt.current = Date.now();
+    try {
+      const user = await fetchCurrentUser(signal);
+      setState({ status: 'authenticated', user });
+    } catch (error) {
+      if (isAbortError(error)) return;
+      if (error instanceof ApiError && error.status === 401) {
+        setState((previous) => endedState(previous, 'session-ended'));
+      } else {
+        // A passing outage must not sign anybody out; it only blocks a first load.
+        setState((previous) =>
+          previous.status === 'authenticated' ? previous : { status: 'unavailable', error },
+        );
+      }
+    }
+  }, []);
+
+  const reload = useCallback(() => {
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    startSessionSync();
+    const controller = new AbortController();
+    void load(controller.signal);
+    return () => {
+      controller.abort();
+    };
+  }, [load]);
+
+  useEffect(
+    () =>
+      subscribeSessionEvents((event) => {
+        switch (event.type) {
+          case 'session-ended':
+            setState((previous) =>
+              previous.status === 'loading' ? previous : endedState(previous, 'session-ended'),
+            );
+            break;
+          case 'remote-signed-out':
+            setState((previous) => endedState(previous, 'signed-out'));
+            break;
+          case 'refreshed':
+            setState({ status: 'authenticated', user: event.user });
+            break;
+          case 'forbidden':
+          case 'remote-signed-in':
+            void load();
+            break;
+        }
+      }),
+    [load],
+  );
+
+  const isAuthenticated = state.status === 'authenticated';
+  useEffect(() => {
+    if (!isAuthenticated) return;
+    const revalidate = () => {
+      if (document.visibilityState !== 'visible') return;
+      if (Date.now() - lastCheckedAt.current < REVALIDATE_AFTER_MS) return;
+      void load();
+    };
+    document.addEventListener('visibilitychange', revalidate);
+    return () => {
+      document.removeEventListener('visibilitychange', revalidate);
+    };
+  }, [isAuthenticated, load]);
+
+  const signIn = useCallback(async (body: LoginBody) => {
+    const user = await signInRequest(body);
+    setState({ status: 'authenticated', user });
+  }, []);
+
+  const signOut = useCallback(async () => {
+    await signOutRequest();
+    setState({ status: 'anonymous', reason: 'signed-out' });
+  }, []);
+
+  const setUser = useCallback((user: User) => {
+    setState({ status: 'authenticated', user });
+  }, []);
+
+  const value = useMemo(
+    () => ({ state, signIn, signOut, setUser, reload }),
+    [state, signIn, signOut, setUser, reload],
+  );
+  return <AuthContext value={value}>{children}</AuthContext>;
+}
+
+export function useAuth(): AuthContextValue {
+  const context = use(AuthContext);
+  if (context === null) throw new Error('useAuth must be used inside <AuthProvider>');
+  return context;
+}
+
+/** For screens behind <RequireAuth>, where a user is guaranteed. */
+export function useCurrentUser(): User {
+  const { state } = useAuth();
+  if (state.status !== 'authenticated') {
+    throw new Error('useCurrentUser must be used behind <RequireAuth>');
+  }
+  return state.user;
+}

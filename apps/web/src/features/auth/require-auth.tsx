@@ -1,0 +1,49 @@
+import type { Role } from '@portcullis/contract/roles';
+import type { ReactNode } from 'react';
+import { Navigate, useLocation } from 'react-router';
+import { Page } from '../../components/page';
+import { ErrorAlert, Loading } from '../../components/status-message';
+import { userMessage } from '../../api/api-error';
+import { useAuth } from './auth-context';
+import { ForbiddenPage } from './forbidden-page';
+import type { SignInNotice } from './sign-in-notice';
+
+interface RequireAuthProps {
+  children: ReactNode;
+  /** Roles allowed in; any signed-in user when absent. */
+  roles?: readonly Role[];
+}
+
+/** Guards a screen: anonymous visitors go to sign-in and come back here afterwards. */
+export function RequireAuth({ children, roles }: RequireAuthProps) {
+  const { state, reload } = useAuth();
+  const location = useLocation();
+
+  switch (state.status) {
+    case 'loading':
+      return <Loading />;
+    case 'unavailable':
+      return (
+        <Page title="Cannot reach Portcullis">
+          <ErrorAlert message={userMessage(state.error)}>
+            <button type="button" className="button" onClick={reload}>
+              Try again
+            </button>
+          </ErrorAlert>
+        </Page>
+      );
+    case 'anonymous': {
+      // After a deliberate sign-out there is nothing to come back to.
+      const next =
+        state.reason === 'signed-out'
+          ? ''
+          : `?next=${encodeURIComponent(`${location.pathname}${location.search}`)}`;
+      const notice: SignInNotice | null =
+        state.reason === 'initial' ? null : { notice: state.reason };
+      return <Navigate to={`/sign-in${next}`} state={notice} replace />;
+    }
+    case 'authenticated':
+      if (roles !== undefined && !roles.includes(state.user.role)) return <ForbiddenPage />;
+      return children;
+  }
+}

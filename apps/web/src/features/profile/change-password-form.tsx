@@ -1,0 +1,117 @@
+import { PASSWORD_MIN_LENGTH_DEFAULT } from '@portcullis/contract/password-policy';
+import { changePasswordBodySchema } from '@portcullis/contract/profile';
+import { useId, useMemo, useState, type SubmitEvent } from 'react';
+import { ErrorSummary } from '../../components/error-summary';
+import { PasswordStrengthMeter } from '../../components/password-strength-meter';
+import { StatusMessage } from '../../components/status-message';
+import { TextField } from '../../components/text-field';
+import {
+  formErrorsFromApi,
+  noFormErrors,
+  validateForm,
+  type FormErrors,
+} from '../../lib/form-errors';
+import { useCurrentUser } from '../auth/auth-context';
+import { changePasswordRequest } from './profile-api';
+
+type Field = 'currentPassword' | 'newPassword';
+const fieldNames: readonly Field[] = ['currentPassword', 'newPassword'];
+
+const changePasswordSchema = changePasswordBodySchema();
+
+export function ChangePasswordForm() {
+  const user = useCurrentUser();
+  const idPrefix = useId();
+  const headingId = `${idPrefix}heading`;
+  const strengthId = `${idPrefix}strength`;
+  const fields = {
+    currentPassword: { id: `${idPrefix}current`, label: 'Current password' },
+    newPassword: { id: `${idPrefix}new`, label: 'New password' },
+  };
+
+  const [currentPassword, setCurrentPassword] = useState('');
+  const [newPassword, setNewPassword] = useState('');
+  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
+  const [attempt, setAttempt] = useState(0);
+  const [submitting, setSubmitting] = useState(false);
+  const [status, setStatus] = useState('');
+  const userInputs = useMemo(() => [user.email, user.name], [user.email, user.name]);
+
+  const fail = (next: FormErrors<Field>) => {
+    setErrors(next);
+    setAttempt((value) => value + 1);
+  };
+
+  const submit = async () => {
+    setStatus('');
+    const validation = validateForm(changePasswordSchema, { currentPassword, newPassword });
+    if (!validation.ok) {
+      fail(validation.errors);
+      return;
+    }
+    setSubmitting(true);
+    try {
+      await changePasswordRequest(validation.data);
+      setCurrentPassword('');
+      setNewPassword('');
+      setErrors(noFormErrors());
+      setStatus('Your password has been changed.');
+    } catch (error) {
+      fail(formErrorsFromApi(error, fieldNames));
+    } finally {
+      setSubmitting(false);
+    }
+  };
+
+  const handleSubmit = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (!submitting) void submit();
+  };
+
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Change password</h2>
+      <form className="form" noValidate onSubmit={handleSubmit} aria-labelledby={headingId}>
+        <ErrorSummary errors={errors} fields={fields} attempt={attempt} />
+        {/* Tells password managers whose password this is, so they update the right entry. */}
+        <input
+          type="email"
+          name="username"
+          autoComplete="username"
+          value={user.email}
+          readOnly
+          hidden
+        />
+        <TextField
+          id={fields.currentPassword.id}
+          label={fields.currentPassword.label}
+          type="password"
+          autoComplete="current-password"
+          value={currentPassword}
+          onChange={setCurrentPassword}
+          error={errors.fields.currentPassword}
+        />
+        <TextField
+          id={fields.newPassword.id}
+          label={fields.newPassword.label}
+          type="password"
+          autoComplete="new-password"
+          value={newPassword}
+          onChange={setNewPassword}
+          error={errors.fields.newPassword}
+          hint={`Use at least ${PASSWORD_MIN_LENGTH_DEFAULT} characters.`}
+          describedBy={strengthId}
+          after={
+            <PasswordStrengthMeter id={strengthId} password={newPassword} userInputs={userInputs} />
+          }
+        />
+        <div className="button-row">
+          <button type="submit" className="button" disabled={submitting}>
+            {submitting ? 'Changing password…' : 'Change password'}
+          </button>
+        </div>
+        <StatusMessage message={status} />
+      </form>
+    </section>
+  );
+}

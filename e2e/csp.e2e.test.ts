@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'vitest';
+import { useAppUnderTest } from './support/environment.js';
+import { addNote, signIn } from './support/flows.js';
+import { admin } from './support/test-server.js';
+
+const { sessions } = useAppUnderTest();
+
+describe('content security policy', () => {
+  test('the watcher catches a CSP violation, so a clean run means something', async () => {
+    const { page, problems } = await sessions.newSession();
+    const response = await page.goto('/');
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    await page.getByRole('heading', { name: 'Welcome to Portcullis' }).waitFor();
+
+    // What an injection would do: add an inline script. The policy must block it and the
+    // session's watcher must report it.
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true;';
+      document.head.append(script);
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      return (window as unknown as { __injected?: boolean }).__injected === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => problems.some((problem) => problem.includes('script-src'))).toBe(true);
+    // Expected here; cleared so the after-each check judges the rest of the run.
+    problems.length = 0;
+  });
+
+  test('every screen renders with zero violations and a clean console', async () => {
+    const { page, problems } = await sessions.newSession();
+    await signIn(page, admin);
+    await page.goto('/notes');
+    await addNote(page, 'Styled only by the stylesheet', 'Line one\nLine two');
+
+    const screens: [path: string, heading: string][] = [
+      ['/', `Hello, ${admin.name}`],
+      ['/notes', 'Notes'],
+      ['/secure-data', 'Secure data'],
+      ['/profile', 'Profile'],
+      ['/admin', 'Admin'],
+      ['/missing', 'Page not found'],
+    ];
+    for (const [path, heading] of screens) {
+      await page.goto(path);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      // No element carries inline style: `style-src 'self'` would ignore it.
+      expect(await page.locator('[style]').count()).toBe(0);
+    }
+    // The strength meter's lazily loaded chunk runs under the same policy.
+    await page.goto('/profile');
+    await page.getByLabel('New password').fill('a much longer passphrase');
+    await page
+      .getByTestId('password-strength')
+      .getByText(/Password strength: /)
+      .waitFor();
+    await page
+      .getByTestId('password-strength')
+      .getByText(/Password strength: (?!Checking)/)
+      .waitFor();
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'vitest';
+import { useAppUnderTest } from './support/environment.js';
+import { addNote, newUser, noteItem, registerAndSignIn, signIn } from './support/flows.js';
+import { admin } from './support/test-server.js';
+
+const { sessions } = useAppUnderTest();
+
+describe('roles', () => {
+  test("an admin makes a user a guest and the user's open session loses note writing at once", async () => {
+    const member = newUser('member');
+    const userSession = await sessions.newSession();
+    const userPage = userSession.page;
+    await registerAndSignIn(userPage, member);
+    await addNote(userPage, 'Written as a user', 'Still readable later.');
+
+    const adminPage = (await sessions.newSession()).page;
+    await signIn(adminPage, admin);
+    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    const row = adminPage.getByRole('row').filter({ hasText: member.email });
+    await row.getByRole('combobox').selectOption('guest');
+    await row.getByRole('button', { name: `Save role for ${member.email}` }).click();
+    await adminPage
+      .getByRole('status')
+      .filter({ hasText: `${member.email} is now guest.` })
+      .waitFor();
+
+    // The user's tab was open all along and is not reloaded: the very next write is refused.
+    const form = userPage.getByRole('form', { name: 'New note' });
+    await form.getByLabel('Title').fill('Written as a guest');
+    await form.getByRole('button', { name: 'Add note' }).click();
+    await userPage
+      .getByRole('status')
+      .filter({ hasText: 'Your role changed: you can read notes but no longer write them.' })
+      .waitFor();
+    await userPage.getByTestId('notes-read-only').waitFor();
+    expect(await userPage.getByRole('button', { name: 'Add note' }).count()).toBe(0);
+    expect(await userPage.getByRole('button', { name: /^Edit/ }).count()).toBe(0);
+    await userPage.getByRole('banner').getByText('Guest', { exact: true }).waitFor();
+    expect(userSession.apiRefusals).toContain('403 /api/notes');
+
+    // The server kept what it had and stored nothing new.
+    await userPage.reload();
+    await noteItem(userPage, 'Written as a user').waitFor();
+    expect(await noteItem(userPage, 'Written as a guest').count()).toBe(0);
+    await userPage.getByTestId('notes-read-only').waitFor();
+
+    await adminPage.reload();
+    const audit = adminPage.getByRole('region', { name: 'Audit log' });
+    await audit.getByRole('row').filter({ hasText: 'Role changed' }).first().waitFor();
+  });
+
+  test('the admin screen is not offered to a user, and refused if typed in', async () => {
+    const { page } = await sessions.newSession();
+    await registerAndSignIn(page, newUser('curious'));
+    expect(await page.getByRole('navigation').getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    await page.goto('/admin');
+    await page.getByRole('heading', { name: 'Not allowed', level: 1 }).waitFor();
+    expect(await page.getByRole('table').count()).toBe(0);
+  });
+});

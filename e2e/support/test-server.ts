@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/**
+ * The built application (`npm run build` first; nothing is built here) started as a child process
+ * exactly as an operator would: `node apps/server/dist/server.js`, a fresh data directory, free
+ * ports, and an administrator created through the operator CLI.
+ */
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+const serverEntry = path.join(repoRoot, 'apps/server/dist/server.js');
+const cliEntry = path.join(repoRoot, 'apps/server/dist/cli.js');
+const webIndex = path.join(repoRoot, 'apps/web/dist/index.html');
+
+export interface Credentials {
+  email: string;
+  password: string;
+  name: string;
+}
+
+export const admin: Credentials = {
+  email: 'admin@example.com',
+  password: 'e2e-admin-correct-horse-battery',
+  name: 'Ada Admin',
+};
+
+export interface RunningServer {
+  origin: string;
+  stop: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => {
+        if (address === null || typeof address === 'string') reject(new Error('no port'));
+        else resolve(address.port);
+      });
+    });
+  });
+}
+
+function serverEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    // 0: no plain-HTTP redirect listener; the browser goes straight to HTTPS.
+    HTTP_PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  };
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv, stdin: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliEntry, ...args], { env, cwd: repoRoot });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`cli ${args.join(' ')} exited with ${String(code)}:\n${output}`));
+    });
+    child.stdin.end(`${stdin}\n`);
+  });
+}
+
+/** True once /readyz answers 200 (database reachable, breached-password list loaded). */
+function isReady(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = request(
+      { host: '127.0.0.1', port, path: '/readyz', rejectUnauthorized: false, timeout: 2000 },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode === 200);
+      },
+    );
+    probe.once('error', () => {
+      resolve(false);
+    });
+    probe.once('timeout', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.end();
+  });
+}
+
+async function waitUntilReady(port: number, child: ChildProcess, logs: () => string) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`server exited with ${String(child.exitCode)} before ready:\n${logs()}`);
+    }
+    if (await isReady(port)) return;
+    // Polling a readiness endpoint, not waiting for a guessed duration.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server not ready after 60 s:\n${logs()}`);
+}
+
+export async function startServer(): Promise<RunningServer> {
+  if (!existsSync(serverEntry) || !existsSync(webIndex)) {
+    throw new Error('The e2e tests run the built app: run `npm run build` first.');
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'portcullis-e2e-'));
+  const port = await freePort();
+  const env = serverEnv(dataDir, port);
+
+  await runCli(
+    ['user', 'create', '--email', admin.email, '--name', admin.name, '--role', 'admin'],
+    env,
+    admin.password,
+  );
+
+  const child = spawn(process.execPath, [serverEntry], { env, cwd: repoRoot });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
+
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killTimer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitUntilReady(port, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // `localhost`, not 127.0.0.1: it is the server's default public origin, which the CSRF origin
+  // check compares against, and a secure context for the browser.
+  return { origin: `https://localhost:${port}`, stop };
+}

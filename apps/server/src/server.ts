@@ -75,6 +75,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutSeconds * 1000);
     deadline.unref();
+    // Closing only drops the keep-alive connections idle at that moment: one busy with a request
+    // then stays open after its answer (a proxy's pooled upstream connection, for 72 s) and held
+    // the shutdown to its deadline, pools unclosed. Drop each one as soon as it falls idle.
+    const sweep = setInterval(() => {
+      app.server.closeIdleConnections();
+    }, 100);
+    sweep.unref();
     redirect?.close();
     app
       .close()

@@ -23,7 +23,8 @@ import {
  */
 
 const redisServer = findExecutable('redis-server');
-if (redisServer === undefined) console.warn('faults (redis): skipped, redis-server is not installed');
+if (redisServer === undefined)
+  console.warn('faults (redis): skipped, redis-server is not installed');
 
 describe.skipIf(redisServer === undefined)('Redis stops mid-run and comes back', () => {
   const clientIp = '203.0.113.7';

@@ -7,12 +7,12 @@ import path from 'node:path';
 
 /**
  * The built application (`npm run build` first; nothing is built here) started as a child process
- * exactly as an operator would: `node apps/server/dist/server.js`, a fresh data directory, free
+ * exactly as an operator would: `node apps/server/bundle/server.js`, a fresh data directory, free
  * ports, and an administrator created through the operator CLI.
  */
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-const serverEntry = path.join(repoRoot, 'apps/server/dist/server.js');
+const serverEntry = path.join(repoRoot, 'apps/server/bundle/server.js');
 const cliEntry = path.join(repoRoot, 'apps/server/dist/cli.js');
 const webIndex = path.join(repoRoot, 'apps/web/dist/index.html');
 

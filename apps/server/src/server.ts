@@ -4,7 +4,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type BuildOptions } from './app.js';
 import { ConfigError, loadConfigFromProcess, type AppConfig } from './config.js';
 import { ensureDevCertificate } from './lib/dev-certificate.js';
-import { createRedisStores } from './lib/redis-stores.js';
 
 /**
  * The plain-HTTP listener only redirects, to the configured public origin: never to the request's
@@ -52,7 +51,9 @@ async function main(): Promise<void> {
   };
   const options: BuildOptions = https === undefined ? {} : { https };
   // Several instances share rate limits, throttles and revocations through Redis.
+  // The Redis client is loaded only when configured, so a single instance starts faster.
   if (config.redisUrl !== undefined) {
+    const { createRedisStores } = await import('./lib/redis-stores.js');
     options.stores = await createRedisStores(config.redisUrl, { log: redisLog });
   }
   const app = await buildApp(config, options);

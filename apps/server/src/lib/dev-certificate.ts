@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 
 /**
  * A self-signed certificate for https://localhost so `npm start` serves HTTPS with zero setup.
@@ -8,6 +7,8 @@ import { generate } from 'selfsigned';
  */
 export async function ensureDevCertificate(certFile: string, keyFile: string): Promise<void> {
   if (existsSync(certFile) && existsSync(keyFile)) return;
+  // Loaded only when a certificate is made: its crypto library costs a tenth of a second at start-up.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     algorithm: 'sha256',

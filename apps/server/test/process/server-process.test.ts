@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * with one line. Runs against apps/server/dist, which `npm test` builds first.
  */
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const serverJs = path.join(serverDir, 'dist/server.js');
+const serverJs = path.join(serverDir, 'bundle/server.js');
 const cliJs = path.join(serverDir, 'dist/cli.js');
 
 function freePort(): Promise<number> {

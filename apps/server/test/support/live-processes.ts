@@ -19,7 +19,7 @@ import { cookieNames } from '../../src/plugins/cookies.js';
  */
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const serverJs = path.join(serverDir, 'dist/server.js');
+export const serverJs = path.join(serverDir, 'bundle/server.js');
 export const cliJs = path.join(serverDir, 'dist/cli.js');
 export const repoRoot = path.resolve(serverDir, '../..');
 
@@ -328,7 +328,7 @@ export interface Instance {
 }
 
 /**
- * Starts `node dist/server.js` with exactly `env` (and PATH), in a fresh data directory that is
+ * Starts `node bundle/server.js` (what `npm start` runs) with exactly `env` (and PATH), in a fresh data directory that is
  * also its working directory, so no developer's `.env` is read. Resolves once /healthz answers.
  */
 export async function startInstance(env: Record<string, string>): Promise<Instance> {

@@ -70,6 +70,27 @@ export interface BuildOptions {
   };
 }
 
+/**
+ * Once shutdown starts, a request on a still-open keep-alive connection is answered 503 with
+ * Retry-After and `Connection: close`, so the client (or the proxy) retries on another instance
+ * and the connection drains; requests already past this point run to completion.
+ */
+function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) {
+      done();
+      return;
+    }
+    reply.header('connection', 'close');
+    done(new AppError('server_busy', { retryAfterSeconds: 1 }));
+  });
+}
+
 /** Builds the whole application without listening, so tests and the server share one wiring. */
 export async function buildApp(
   config: AppConfig,
@@ -94,7 +115,8 @@ export async function buildApp(
     onConstructorPoisoning: 'error',
     // Bounds how long a slow client may hold a connection (slowloris).
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // Requests arriving while the server drains are refused below, in the API's own envelope.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 128 },
     // The router answers malformed URLs before any hook runs; without this its own error page
     // (which echoes the URL) would leave instead of our envelope and headers.
@@ -159,6 +181,7 @@ export async function buildApp(
   registerErrorHandler(app);
   registerZodValidation(app);
   registerSecurityHeaders(app);
+  refuseWhileClosing(app);
   registerCors(app, config.corsOrigins);
   const consumeRateLimit = createClientRateLimit(
     options.stores?.rateLimitCounters ?? fastCounters,

@@ -7,6 +7,7 @@ import { CSRF_HEADER } from '@portcullis/contract/auth';
 import {
   Browser,
   directRoute,
+  errorCode,
   sleep,
   startInstance,
   strongPassword,
@@ -310,6 +311,13 @@ describe('SIGTERM', () => {
     for (const outcome of outcomes) {
       if (outcome.reply !== undefined) {
         expect([201, 503], summary).toContain(outcome.reply.status);
+        if (outcome.reply.status === 503) {
+          // Refused in the API's envelope, telling the client when to retry and that it must
+          // reconnect (to another instance, behind a proxy).
+          expect(errorCode(outcome.reply), summary).toBe('server_busy');
+          expect(outcome.reply.headers['retry-after'], summary).toBe('1');
+          expect(outcome.reply.headers.connection, summary).toBe('close');
+        }
       } else {
         expect(['ECONNREFUSED', 'ECONNRESET'], summary).toContain(outcome.error);
       }

@@ -12,6 +12,10 @@ export const errorCatalogue = {
   invalid_credentials: { status: 401, message: 'The email or password is incorrect.' },
   unauthenticated: { status: 401, message: 'Sign in to continue.' },
   csrf_failed: { status: 403, message: 'The request could not be verified. Reload and try again.' },
+  wrong_origin: {
+    status: 403,
+    message: 'This page was opened at an address the server does not serve.',
+  },
   forbidden: { status: 403, message: 'You do not have permission to do this.' },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
@@ -44,6 +48,8 @@ export interface ErrorBody {
     message: string;
     requestId: string;
     fields?: FieldError[];
+    /** With `wrong_origin`: the address to open instead (the server's public origin). */
+    openAt?: string;
   };
 }
 

@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Role } from '@portcullis/contract/roles';
 import { AppError } from '../lib/app-error.js';
-import { isApiPath } from './security-headers.js';
 
 /** Who may call a route: anyone, any signed-in user, or only the listed roles. */
 export type AccessRule = 'public' | 'authenticated' | readonly Role[];
@@ -26,13 +25,11 @@ declare module 'fastify' {
 }
 
 /**
- * Only static documents (GET/HEAD outside the API, such as the SPA's built files registered by
- * @fastify/static) are public without saying so; an API route or an unsafe method must declare.
+ * Only documents (the SPA's built files registered by @fastify/static, read-only by construction)
+ * are public without saying so; an API route or an unsafe method must declare its rule.
  */
-function implicitAccess(url: string, method: string | string[]): AccessRule | undefined {
-  const methods = Array.isArray(method) ? method : [method];
-  const readOnly = methods.every((m) => m === 'GET' || m === 'HEAD');
-  return readOnly && !isApiPath(url) ? 'public' : undefined;
+function implicitAccess(config: FastifyContextConfig | undefined): AccessRule | undefined {
+  return config?.policy?.surface === 'document' ? 'public' : undefined;
 }
 
 export type Authenticate = (request: FastifyRequest) => Promise<AuthContext | null>;
@@ -52,7 +49,7 @@ export function registerAccessControl(app: FastifyInstance, authenticate: Authen
   app.decorateRequest('auth', null);
 
   app.addHook('onRoute', (route) => {
-    const access = route.config?.access ?? implicitAccess(route.url, route.method);
+    const access = route.config?.access ?? implicitAccess(route.config);
     if (access === undefined) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`);
     }

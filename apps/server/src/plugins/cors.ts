@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CSRF_HEADER } from '@portcullis/contract/auth';
 import { AppError } from '../lib/app-error.js';
-import { isApiPath } from './security-headers.js';
 
 /**
  * CORS for an SPA served from another origin. Only origins in CORS_ORIGINS get credentials; the
@@ -19,7 +18,7 @@ export function registerCors(app: FastifyInstance, allowedOrigins: readonly stri
 
   app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (origin === undefined || !isApiPath(request.url)) {
+    if (origin === undefined || request.policy.surface !== 'api') {
       done();
       return;
     }

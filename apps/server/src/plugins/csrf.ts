@@ -12,7 +12,8 @@ declare module 'fastify' {
   }
 }
 
-const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** RFC 9110 §9.2.1: only these are safe; any other method (PUT, PROPFIND, …) is checked. */
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * CSRF defence in two layers (OWASP CSRF Prevention Cheat Sheet):
@@ -26,6 +27,8 @@ export function registerCsrf(
   app: FastifyInstance,
   options: {
     secret: string;
+    /** The origin users are meant to open; the first allowed origin. */
+    publicOrigin: string;
     allowedOrigins: readonly string[];
     onFailure: (request: FastifyRequest, reason: string) => void;
   },
@@ -57,13 +60,19 @@ export function registerCsrf(
   };
 
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!unsafeMethods.has(request.method) || !request.url.startsWith('/api/')) {
+    // Every unsafe method on every path, matched or not; only a route's explicit `csrf: false`
+    // (see plugins/route-policy.ts) exempts it.
+    if (safeMethods.has(request.method) || !request.policy.csrf) {
       done();
       return;
     }
     const origin = requestOrigin(request);
     if (origin === undefined || !allowed.has(origin)) {
-      done(fail(request, origin === undefined ? 'origin missing' : 'origin not allowed'));
+      const error = fail(request, origin === undefined ? 'origin missing' : 'origin not allowed');
+      // The app itself, opened under another name for this server (https://127.0.0.1:8443 for
+      // https://localhost:8443): say which address works. A cross-site page still gets csrf_failed.
+      const openedHere = origin === `${request.protocol}://${request.host}`;
+      done(openedHere ? new AppError('wrong_origin', { openAt: options.publicOrigin }) : error);
       return;
     }
     const binding = request.cookies[cookieNames.csrf];

@@ -79,6 +79,7 @@ export function sendError(
       message: error.message,
       requestId: request.id,
       ...(error.options.fields !== undefined ? { fields: error.options.fields } : {}),
+      ...(error.options.openAt !== undefined ? { openAt: error.options.openAt } : {}),
     },
   };
   if (error.options.retryAfterSeconds !== undefined) {

@@ -8,8 +8,9 @@ export interface RateLimitOptions {
 }
 
 /**
- * A general per-client limit: every API request and every 404 counts, so neither the API nor a
- * scanner probing for paths runs without bound. Login has its own, much stricter throttle.
+ * A general per-client limit: every request counts, whatever its path or spelling (API, static
+ * file, SPA fallback, 404), so neither the API nor a scanner probing for paths runs without
+ * bound. Login has its own, much stricter throttle.
  */
 export function createClientRateLimit(store: CounterStore, options: RateLimitOptions) {
   const windowMs = options.windowSeconds * 1000;
@@ -23,11 +24,9 @@ export function createClientRateLimit(store: CounterStore, options: RateLimitOpt
   };
 }
 
-export function registerApiRateLimit(
+export function registerRateLimit(
   app: FastifyInstance,
   consume: (request: FastifyRequest) => Promise<void>,
 ): void {
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/api/')) await consume(request);
-  });
+  app.addHook('onRequest', consume);
 }

@@ -50,18 +50,10 @@ export const apiHeaders = Object.freeze({
   vary: 'Origin',
 });
 
-export function isApiPath(url: string): boolean {
-  return (
-    url.startsWith('/api/') ||
-    url === '/api' ||
-    url.startsWith('/healthz') ||
-    url.startsWith('/readyz')
-  );
-}
-
+/** Chosen by the matched route's surface (plugins/route-policy.ts); unmatched paths get API headers. */
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(isApiPath(request.url) ? apiHeaders : documentHeaders);
+    reply.headers(request.policy.surface === 'api' ? apiHeaders : documentHeaders);
     done();
   });
 }

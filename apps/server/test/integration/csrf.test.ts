@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '@portcullis/contract/auth';
+import type { ErrorBody } from '@portcullis/contract/errors';
 import {
   cookieNames,
   createUser,
@@ -210,5 +211,26 @@ describe('the token rotates at login and at logout', () => {
     );
     expectErrorEnvelope(stale, 403, 'csrf_failed');
     expect((await client.login(victim.email, victim.password)).status).toBe(200);
+  });
+});
+
+describe('the app opened at another address of this server', () => {
+  it('a same-host Origin that is not the public one → 403 wrong_origin naming the address to open', async () => {
+    // The test server is reached at http://127.0.0.1:<port>; its public origin is another address,
+    // as when `npm start` serves https://localhost:8443 and the user opens https://127.0.0.1:8443.
+    expect(testApp.url).not.toBe(testApp.config.publicOrigin);
+    const before = await currentName(victim.client);
+    const res = await rename(victim.client, 'Renamed from elsewhere', { origin: testApp.url });
+    expectErrorEnvelope(res, 403, 'wrong_origin');
+    expect((res.body as unknown as ErrorBody).error.openAt).toBe(testApp.config.publicOrigin);
+    expect(await currentName(victim.client)).toBe(before);
+  });
+
+  it('a cross-site Origin still gets csrf_failed and learns nothing more', async () => {
+    const res = await rename(victim.client, 'Renamed cross-site', {
+      origin: 'https://evil.example',
+    });
+    expectErrorEnvelope(res, 403, 'csrf_failed');
+    expect((res.body as unknown as ErrorBody).error.openAt).toBeUndefined();
   });
 });

@@ -286,6 +286,35 @@ describe.skipIf(missing.length > 0)('two instances behind deploy/nginx.conf', ()
     expect(tooLarge.headers['x-upstream']).toBeUndefined();
   }, 60_000);
 
+  it('decides CSRF and caching from the matched route through nginx, whatever the spelling', async () => {
+    const { browser } = await signUp('spelling');
+    const cookie = [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    // nginx passes the request target on unchanged (proxy_pass without a URI), so the app sees
+    // the spelling as sent and must decide from the route its router matched.
+    const spellings = ['/%61pi/notes', '/api/%6eotes', '//api/notes', '/api/./notes', '/API/notes'];
+    for (const rawPath of spellings) {
+      const forged = await send(`${proxy.baseUrl}/`, {
+        rawPath,
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'forged', body: 'cross-site' }),
+        localAddress: clientIp,
+        ca: cert,
+      });
+      expect(forged.status, `POST ${rawPath}`).toBe(403);
+      expect(errorCode(forged), `POST ${rawPath}`).toBe('csrf_failed');
+      const read = await send(`${proxy.baseUrl}/`, {
+        rawPath,
+        headers: { cookie },
+        localAddress: clientIp,
+        ca: cert,
+      });
+      expect(read.headers['cache-control'], `GET ${rawPath}`).toBe('no-store');
+    }
+    const notes = await browser.get('/api/notes');
+    expect(JSON.parse(notes.body)).toEqual({ notes: [], nextCursor: null });
+  }, 60_000);
+
   it('balances one signed-in browser over both instances', async () => {
     const { browser } = await signUp('balanced');
     const upstreams = new Set<string>();

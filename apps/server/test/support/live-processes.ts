@@ -170,6 +170,8 @@ export interface SendOptions {
   ca?: string;
   /** The whole exchange must finish in this time, or the promise rejects. */
   timeoutMs?: number;
+  /** The request target sent byte for byte (a URL would normalise `/./` and `/../`). */
+  rawPath?: string;
 }
 
 /** One request on a fresh connection (no keep-alive, so each one is balanced anew). */
@@ -185,6 +187,7 @@ export function send(url: string, options: SendOptions = {}): Promise<HttpReply>
         method: options.method ?? 'GET',
         headers: options.headers,
         agent: false,
+        ...(options.rawPath === undefined ? {} : { path: options.rawPath }),
         ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
         ...(options.ca === undefined ? {} : { ca: options.ca, servername: 'localhost' }),
       },

@@ -384,6 +384,7 @@ export function rawRequest(
   method: string,
   rawPath: string,
   headers: Record<string, string> = {},
+  body?: string,
 ): Promise<TestResponse<ErrorBody>> {
   const { port } = new URL(testApp.url);
   return new Promise((resolve, reject) => {
@@ -415,7 +416,7 @@ export function rawRequest(
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -463,9 +464,14 @@ export function expectErrorEnvelope(
     if (typeof error.message !== 'string' || error.message === '') problems.push('no message');
     if (typeof error.requestId !== 'string' || error.requestId === '')
       problems.push('no requestId');
-    const extra = Object.keys(error).filter(
-      (key) => !['code', 'message', 'requestId', 'fields'].includes(key),
-    );
+    const allowed = [
+      'code',
+      'message',
+      'requestId',
+      'fields',
+      ...(code === 'wrong_origin' ? ['openAt'] : []),
+    ];
+    const extra = Object.keys(error).filter((key) => !allowed.includes(key));
     if (extra.length > 0) problems.push(`unexpected keys ${extra.join(', ')}`);
   }
   const leaks = findLeaks(res.text);

@@ -12,6 +12,13 @@ export interface CounterState {
  */
 export interface CounterStore {
   increment(key: string, windowMs: number): Promise<CounterState>;
+  /**
+   * Takes back one count, atomically, but only while `counted` (what `increment` returned) is
+   * still the key's current window and the count is above zero. The login throttle counts an
+   * attempt before checking the password and gives it back when it succeeds; a give-back that
+   * arrives after the window rolled over must not free an attempt in the next window.
+   */
+  decrement(key: string, counted: CounterState): Promise<void>;
   peek(key: string): Promise<CounterState | undefined>;
   reset(key: string): Promise<void>;
 }
@@ -43,6 +50,14 @@ export class MemoryCounterStore implements CounterStore {
 
   increment(key: string, windowMs: number): Promise<CounterState> {
     return Promise.resolve({ ...this.incrementSync(key, windowMs) });
+  }
+
+  decrement(key: string, counted: CounterState): Promise<void> {
+    const current = this.counters.get(key);
+    if (current !== undefined && current.resetAtMs === counted.resetAtMs && current.count > 0) {
+      current.count -= 1;
+    }
+    return Promise.resolve();
   }
 
   peek(key: string): Promise<CounterState | undefined> {

@@ -26,6 +26,17 @@ export class DbCounterStore implements CounterStore {
     return { count: row.count, resetAtMs: row.reset_at };
   }
 
+  async decrement(key: string, counted: CounterState): Promise<void> {
+    // reset_at names the window: a row restarted since `counted` has another one and is left as is.
+    await this.db
+      .updateTable('counters')
+      .set({ count: sql<number>`count - 1` })
+      .where('key', '=', key)
+      .where('reset_at', '=', counted.resetAtMs)
+      .where('count', '>', 0)
+      .execute();
+  }
+
   async peek(key: string): Promise<CounterState | undefined> {
     const row = await this.db
       .selectFrom('counters')
@@ -38,5 +49,14 @@ export class DbCounterStore implements CounterStore {
 
   async reset(key: string): Promise<void> {
     await this.db.deleteFrom('counters').where('key', '=', key).execute();
+  }
+
+  /** Housekeeping: an expired row counts as absent anyway; without this one stays per key forever. */
+  async deleteExpired(now: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('counters')
+      .where('reset_at', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

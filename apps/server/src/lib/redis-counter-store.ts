@@ -18,6 +18,25 @@ end
 return {count, ttl}
 `;
 
+/**
+ * DECR only while the key still holds the window the caller counted in. Redis keeps a remaining
+ * time, not a window id, so the window is recognised by its end (caller's clock + PTTL) within a
+ * tolerance: two windows of one key end at least a window length apart, and the two estimates of
+ * the same end differ by at most the round trips' duration. DECR keeps the key's expiry.
+ */
+const decrementScript = `
+local count = redis.call('GET', KEYS[1])
+if not count or tonumber(count) <= 0 then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then return 0 end
+if math.abs(tonumber(ARGV[2]) + ttl - tonumber(ARGV[1])) > tonumber(ARGV[3]) then return 0 end
+redis.call('DECR', KEYS[1])
+return 1
+`;
+
+/** How far two estimates of the same window's end may differ (see decrementScript). */
+const WINDOW_END_TOLERANCE_MS = 1_000;
+
 const peekScript = `
 local count = redis.call('GET', KEYS[1])
 if not count then return false end
@@ -49,6 +68,17 @@ export class RedisCounterStore implements CounterStore {
     const state = asState(reply, now);
     if (state === undefined) throw new Error('unexpected reply from the Redis increment script');
     return state;
+  }
+
+  async decrement(key: string, counted: CounterState): Promise<void> {
+    await this.redis.eval(
+      decrementScript,
+      1,
+      this.prefix + key,
+      String(counted.resetAtMs),
+      String(Date.now()),
+      String(WINDOW_END_TOLERANCE_MS),
+    );
   }
 
   async peek(key: string): Promise<CounterState | undefined> {

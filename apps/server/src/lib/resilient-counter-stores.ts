@@ -23,6 +23,10 @@ export class FailClosedCounterStore implements CounterStore {
     return this.inner.increment(key, windowMs).catch((error: unknown) => this.refuse(error));
   }
 
+  decrement(key: string, counted: CounterState): Promise<void> {
+    return this.inner.decrement(key, counted).catch((error: unknown) => this.refuse(error));
+  }
+
   peek(key: string): Promise<CounterState | undefined> {
     return this.inner.peek(key).catch((error: unknown) => this.refuse(error));
   }
@@ -50,6 +54,15 @@ export class FallbackCounterStore implements CounterStore {
     } catch (error) {
       this.onFallback(error);
       return this.fallback.increment(key, windowMs);
+    }
+  }
+
+  async decrement(key: string, counted: CounterState): Promise<void> {
+    try {
+      await this.primary.decrement(key, counted);
+    } catch (error) {
+      this.onFallback(error);
+      await this.fallback.decrement(key, counted);
     }
   }
 

@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { ChangePasswordBody } from '@portcullis/contract/profile';
 import type { LoginBody, RegisterBody, User } from '@portcullis/contract/auth';
 import type { AccessTokenService } from '../../lib/access-token.js';
@@ -10,8 +11,8 @@ import type { AuthContext } from '../../plugins/access-control.js';
 import type { AuditContext, AuditService } from '../audit/audit-service.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { toUser } from '../users/user-view.js';
-import type { LoginThrottle } from './login-throttle.js';
-import type { SessionRepository } from './session-repository.js';
+import type { LoginThrottle, Refusal } from './login-throttle.js';
+import type { RefreshTokenRecord, SessionRepository } from './session-repository.js';
 import type { SessionStateService } from './session-state.js';
 
 /** Two tabs refreshing with the same token at once is normal; after this long it is theft. */
@@ -19,10 +20,40 @@ export const REFRESH_REUSE_GRACE_MS = 5_000;
 
 const REGISTRATIONS_PER_CLIENT_PER_HOUR = 20;
 
+/**
+ * Only hashes of refresh tokens are stored, yet a replay within the grace window must get the
+ * successor already issued. So the successor is kept encrypted (AES-256-GCM) under a key derived
+ * from the token it replaced: only whoever presents that token can open it, and the database holds
+ * only the token's SHA-256, from which the key cannot be derived (HKDF is a different function).
+ * A database dump alone therefore yields no usable token. See docs/decisions/001.
+ */
+function successorKey(predecessor: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', predecessor, '', 'portcullis refresh-token successor', 32));
+}
+
+function sealSuccessor(predecessor: string, successor: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', successorKey(predecessor), iv);
+  const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+  return [iv, sealed, cipher.getAuthTag()].map((part) => part.toString('base64url')).join('.');
+}
+
+function openSuccessor(predecessor: string, sealed: string | null): string | undefined {
+  const [iv, data, tag] = (sealed ?? '').split('.').map((part) => Buffer.from(part, 'base64url'));
+  if (iv?.length !== 12 || data === undefined || tag?.length !== 16) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', successorKey(predecessor), iv);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export interface IssuedSession {
   user: User;
   accessToken: string;
-  /** Absent in the reuse grace window: the browser keeps the successor it already received. */
+  /** Absent when the browser already holds a newer token than the one it could be sent again. */
   refreshToken?: string;
   refreshExpiresAt: number;
 }
@@ -85,15 +116,12 @@ export class AuthService {
 
   async login(body: LoginBody, context: RequestContext): Promise<IssuedSession> {
     const { users, hasher, throttle, audit } = this.deps;
-    const lock = await throttle.lockState(body.email, context.ip);
-    if (lock !== undefined) {
-      await audit.record(context, {
+    const admission = await throttle.admit(body.email, context.ip);
+    if (!admission.admitted) {
+      throw await this.refuseAttempt(admission.refusal, context, {
         type: 'login_failed',
-        outcome: 'failure',
         actorEmail: body.email,
-        detail: `locked (${lock.scope})`,
       });
-      throw new AppError('too_many_attempts', { retryAfterSeconds: lock.retryAfterSeconds });
     }
 
     const user = await users.findByEmail(body.email);
@@ -104,26 +132,17 @@ export class AuthService {
         : await hasher.verify(user.password_hash, body.password);
 
     if (user === undefined || !verdict.valid) {
-      const triggered = await throttle.recordFailure(body.email, context.ip);
+      // The attempt stays counted: admit() counted it before the check.
       await audit.record(context, {
         type: 'login_failed',
         outcome: 'failure',
         actorId: user?.id ?? null,
         actorEmail: body.email,
       });
-      if (triggered !== undefined) {
-        await audit.record(context, {
-          type: 'login_locked',
-          outcome: 'failure',
-          actorId: user?.id ?? null,
-          actorEmail: body.email,
-          detail: `${triggered.scope} locked for ${triggered.retryAfterSeconds}s`,
-        });
-      }
       throw new AppError('invalid_credentials');
     }
 
-    await throttle.recordSuccess(body.email, context.ip);
+    await throttle.recordSuccess(admission.attempt);
     if (verdict.needsRehash) {
       await users.updatePasswordHash(user.id, await hasher.hash(body.password));
     }
@@ -135,6 +154,35 @@ export class AuthService {
       actorEmail: user.email,
     });
     return { ...issued, user: toUser(user) };
+  }
+
+  /**
+   * A password check the throttle refused (sign-in or the current password of a change): audited,
+   * with login_locked when this attempt started the lock; the caller throws the 429 it returns.
+   */
+  private async refuseAttempt(
+    refusal: Refusal,
+    context: RequestContext,
+    event: { type: 'login_failed' | 'password_changed'; actorEmail: string; actorId?: string },
+  ): Promise<AppError> {
+    const { audit } = this.deps;
+    await audit.record(context, {
+      type: event.type,
+      outcome: 'failure',
+      actorId: event.actorId ?? null,
+      actorEmail: event.actorEmail,
+      detail: `locked (${refusal.scope})`,
+    });
+    if (refusal.startedLock) {
+      await audit.record(context, {
+        type: 'login_locked',
+        outcome: 'failure',
+        actorId: event.actorId ?? null,
+        actorEmail: event.actorEmail,
+        detail: `${refusal.scope} locked for ${refusal.retryAfterSeconds}s`,
+      });
+    }
+    return new AppError('too_many_attempts', { retryAfterSeconds: refusal.retryAfterSeconds });
   }
 
   /** A brand-new session id at every login, so no session fixation is possible. */
@@ -165,12 +213,21 @@ export class AuthService {
     };
   }
 
-  async refresh(refreshToken: string | undefined, context: RequestContext): Promise<IssuedSession> {
-    const { sessions, sessionState, users, audit, accessTokens } = this.deps;
+  /**
+   * Rotates the refresh token. A token already rotated is a replay: within the grace window, from
+   * the browser its successor went to (the same CSRF binding cookie, i.e. another tab racing), it
+   * gets that same successor again; from anywhere else, or later, it is reuse (docs/decisions/001).
+   */
+  async refresh(
+    refreshToken: string | undefined,
+    context: RequestContext,
+    csrfBinding: string | undefined,
+  ): Promise<IssuedSession> {
+    const { sessions } = this.deps;
     if (refreshToken === undefined || refreshToken.length > 128)
       throw new AppError('unauthenticated');
     const tokenHash = sha256(refreshToken);
-    const record = await sessions.findRefreshToken(tokenHash);
+    let record = await sessions.findRefreshToken(tokenHash);
     const now = Date.now();
     if (
       record === undefined ||
@@ -180,39 +237,78 @@ export class AuthService {
     ) {
       throw new AppError('unauthenticated');
     }
+    const bindingHash = csrfBinding === undefined ? null : sha256(csrfBinding);
 
-    let successor: string | undefined;
-    let refreshExpiresAt = record.expiresAt;
     if (record.rotatedAt === null) {
-      successor = newBearerSecret();
-      refreshExpiresAt = Math.min(now + this.deps.refreshTtlMs, record.sessionExpiresAt);
+      const successor = newBearerSecret();
+      const refreshExpiresAt = Math.min(now + this.deps.refreshTtlMs, record.sessionExpiresAt);
       const rotated = await sessions.rotate(tokenHash, {
         tokenHash: sha256(successor),
         sessionId: record.sessionId,
         createdAt: now,
         expiresAt: refreshExpiresAt,
+        csrfBindingHash: bindingHash,
+        sealed: sealSuccessor(refreshToken, successor),
       });
-      if (!rotated) successor = undefined;
-    } else if (now - record.rotatedAt > REFRESH_REUSE_GRACE_MS) {
-      // A rotated token came back: either the user or a thief holds a copy. Kill the whole family
-      // (the session and every token descended from it), as OAuth 2.0 Security BCP §4.14 advises.
-      await sessions.revoke(record.sessionId, now);
-      await sessionState.invalidateSession(record.sessionId);
-      await audit.record(context, {
-        type: 'refresh_token_reuse',
-        outcome: 'failure',
-        actorId: record.userId,
-        detail: `session ${record.sessionId} revoked`,
-      });
-      throw new AppError('unauthenticated');
+      if (rotated) return this.issueRefreshed(record, successor, refreshExpiresAt);
+      // Another request rotated it a moment ago: this one is a replay like any other.
+      record = await sessions.findRefreshToken(tokenHash);
+      if (record === undefined || record.rotatedAt === null) throw new AppError('unauthenticated');
     }
+    return this.answerReplay(refreshToken, record, bindingHash, context, now);
+  }
 
-    const user = await users.findById(record.userId);
+  private async answerReplay(
+    refreshToken: string,
+    record: RefreshTokenRecord,
+    bindingHash: string | null,
+    context: RequestContext,
+    now: number,
+  ): Promise<IssuedSession> {
+    const { sessions, sessionState, audit } = this.deps;
+    const withinGrace =
+      record.rotatedAt !== null && now - record.rotatedAt <= REFRESH_REUSE_GRACE_MS;
+    const successor = withinGrace ? openSuccessor(refreshToken, record.successorSealed) : undefined;
+    const next =
+      successor === undefined ? undefined : await sessions.findRefreshToken(sha256(successor));
+    // Deny by default: the successor's browser must be on record and be the one asking.
+    if (
+      successor !== undefined &&
+      next?.sessionId === record.sessionId &&
+      bindingHash !== null &&
+      next.csrfBindingHash === bindingHash
+    ) {
+      // If the successor was itself rotated already, the browser holds a newer token: keep it.
+      const resent = next.rotatedAt === null ? successor : undefined;
+      return this.issueRefreshed(record, resent, next.expiresAt);
+    }
+    // A rotated token came back where its successor did not go: either the user or a thief holds
+    // a copy. Kill the whole family (the session and every token descended from it), as OAuth 2.0
+    // Security BCP §4.14 advises; the grace window is only for the browser's own racing tabs.
+    await sessions.revoke(record.sessionId, now);
+    await sessionState.invalidateSession(record.sessionId);
+    await audit.record(context, {
+      type: 'refresh_token_reuse',
+      outcome: 'failure',
+      actorId: record.userId,
+      detail: withinGrace
+        ? `session ${record.sessionId} revoked: replayed within the grace window from another browser`
+        : `session ${record.sessionId} revoked`,
+    });
+    throw new AppError('unauthenticated');
+  }
+
+  private async issueRefreshed(
+    record: RefreshTokenRecord,
+    refreshToken: string | undefined,
+    refreshExpiresAt: number,
+  ): Promise<IssuedSession> {
+    const user = await this.deps.users.findById(record.userId);
     if (user === undefined) throw new AppError('unauthenticated');
     return {
       user: toUser(user),
-      accessToken: accessTokens.issue({ sub: record.userId, sid: record.sessionId }),
-      ...(successor !== undefined ? { refreshToken: successor } : {}),
+      accessToken: this.deps.accessTokens.issue({ sub: record.userId, sid: record.sessionId }),
+      ...(refreshToken !== undefined ? { refreshToken } : {}),
       refreshExpiresAt,
     };
   }
@@ -253,9 +349,19 @@ export class AuthService {
     body: ChangePasswordBody,
     context: RequestContext,
   ): Promise<void> {
-    const { users, hasher, policy, sessions, sessionState, audit } = this.deps;
+    const { users, hasher, policy, sessions, sessionState, audit, throttle } = this.deps;
     const user = await users.findById(auth.userId);
     if (user === undefined) throw new AppError('unauthenticated');
+    // A stolen session must not become an unthrottled oracle for the password: the check goes
+    // through the sign-in throttle and spends the same counts (the account's and this client's).
+    const admission = await throttle.admit(user.email, context.ip);
+    if (!admission.admitted) {
+      throw await this.refuseAttempt(admission.refusal, context, {
+        type: 'password_changed',
+        actorId: user.id,
+        actorEmail: user.email,
+      });
+    }
     const current = await hasher.verify(user.password_hash, body.currentPassword);
     if (!current.valid) {
       await audit.record(context, {
@@ -268,6 +374,7 @@ export class AuthService {
         fields: [{ path: 'currentPassword', message: 'The current password is incorrect.' }],
       });
     }
+    await throttle.recordSuccess(admission.attempt);
     const verdict = policy.check(body.newPassword, { email: user.email, name: user.name });
     if (!verdict.ok) {
       throw new AppError(verdict.code, {

@@ -13,6 +13,10 @@ export interface RefreshTokenRecord {
   sessionId: string;
   expiresAt: number;
   rotatedAt: number | null;
+  /** SHA-256 of the CSRF binding of the browser this token was rotated to (null from sign-in). */
+  csrfBindingHash: string | null;
+  /** Set once rotated: the successor, sealed under this token (see AuthService.refresh). */
+  successorSealed: string | null;
   userId: string;
   sessionExpiresAt: number;
   sessionRevokedAt: number | null;
@@ -64,6 +68,9 @@ export class SessionRepository {
           created_at: session.createdAt,
           expires_at: refresh.expiresAt,
           rotated_at: null,
+          // The sign-in response replaces the browser's CSRF binding, so there is none to record.
+          csrf_binding_hash: null,
+          successor_sealed: null,
         })
         .execute();
     });
@@ -96,6 +103,8 @@ export class SessionRepository {
         'refresh_tokens.session_id as sessionId',
         'refresh_tokens.expires_at as expiresAt',
         'refresh_tokens.rotated_at as rotatedAt',
+        'refresh_tokens.csrf_binding_hash as csrfBindingHash',
+        'refresh_tokens.successor_sealed as successorSealed',
         'sessions.user_id as userId',
         'sessions.expires_at as sessionExpiresAt',
         'sessions.revoked_at as sessionRevokedAt',
@@ -105,18 +114,27 @@ export class SessionRepository {
   }
 
   /**
-   * Marks the presented token rotated and stores its successor, atomically. Returns false when
-   * another request rotated it first (a race between tabs), which the caller treats as reuse
-   * within the grace window.
+   * Marks the presented token rotated, keeps its successor sealed beside it, and stores the
+   * successor with the binding of the browser it goes to, atomically. Returns false when another
+   * request rotated it first (a race between tabs, or a thief); the caller then treats the
+   * request as a replay.
    */
   async rotate(
     oldTokenHash: string,
-    successor: { tokenHash: string; sessionId: string; createdAt: number; expiresAt: number },
+    successor: {
+      tokenHash: string;
+      sessionId: string;
+      createdAt: number;
+      expiresAt: number;
+      csrfBindingHash: string | null;
+      /** The successor sealed under the presented token. */
+      sealed: string;
+    },
   ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const marked = await trx
         .updateTable('refresh_tokens')
-        .set({ rotated_at: successor.createdAt })
+        .set({ rotated_at: successor.createdAt, successor_sealed: successor.sealed })
         .where('token_hash', '=', oldTokenHash)
         .where('rotated_at', 'is', null)
         .executeTakeFirst();
@@ -129,6 +147,8 @@ export class SessionRepository {
           created_at: successor.createdAt,
           expires_at: successor.expiresAt,
           rotated_at: null,
+          csrf_binding_hash: successor.csrfBindingHash,
+          successor_sealed: null,
         })
         .execute();
       return true;

@@ -1,125 +1,401 @@
 import { parseArgs } from 'node:util';
 import { registerBodySchema } from '@portcullis/contract/auth';
-import { roleSchema } from '@portcullis/contract/roles';
-import { ConfigError, loadConfigFromProcess } from './config.js';
-import { createDatabase } from './db/database.js';
-import { migrateToLatest } from './db/migrations.js';
-import { DbCounterStore } from './lib/db-counter-store.js';
-import { createPasswordHasher } from './lib/password-hasher.js';
-import { createPasswordPolicy } from './lib/password-policy.js';
-import { newId } from './lib/random.js';
-import { LoginThrottle } from './modules/auth/login-throttle.js';
-import { SessionRepository } from './modules/auth/session-repository.js';
-import { UserRepository } from './modules/users/user-repository.js';
+import { roleSchema, type Role } from '@portcullis/contract/roles';
+import { ConfigError, loadConfigFromProcess, type AppConfig } from './config.js';
+import { AppError } from './lib/app-error.js';
+import { escapeForTerminal } from './lib/terminal-text.js';
+import { operatorActor } from './modules/admin/admin-service.js';
+import type { OperatorServices as Services } from './modules/admin/operator-services.js';
 
-const usage = `Usage: npm run cli -- <command>
-  user create --email E --name N [--role admin|user|guest]   (password read from stdin)
-  user set-role --email E --role admin|user|guest
-  user unlock --email E
-  user list
-  db migrate`;
+/**
+ * The operator's CLI. It changes accounts through the same services as the API (so the same rules
+ * and the same audit events apply), and tells running instances through the database's
+ * invalidation log, which every instance reads several times a second (ADR 009).
+ */
 
-/** The password comes from stdin, never argv: argv is visible to every user in `ps`. */
-async function readPassword(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('Password: ');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+const invocation = 'npm run cli --';
+
+/**
+ * Where a CLI change came from, in the audit trail. The operator is no account (the actor is
+ * null, see `operatorActor`) and has no client address: `cli` in the address column, which no
+ * real address can spell, marks the event as the CLI's.
+ */
+const operatorContext = { ip: 'cli', userAgent: 'portcullis-cli' };
+
+/** Exit status 2, with the command's usage: the command line itself is wrong. */
+class UsageError extends Error {}
+/** Exit status 1: the command was understood and refused, or failed. */
+class CommandFailed extends Error {}
+
+interface OperatorServices extends Omit<Services, 'close'> {
+  config: AppConfig;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
+type Values = Record<string, string | undefined>;
+
+interface Command {
+  name: string;
+  synopsis: string;
+  summary: string;
+  help: string;
+  /** Its options, all taking a value. */
+  options: readonly string[];
+  /** `open` connects to the database on first call; a usage error is found before that. */
+  run(values: Values, open: () => Promise<OperatorServices>): Promise<void>;
 }
 
-async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
-  });
-  const command = positionals.join(' ');
-  const config = await loadConfigFromProcess();
-  const db = createDatabase(config.database);
-  try {
-    await migrateToLatest(db as never);
-    const users = new UserRepository(db);
-    const email = values.email?.trim().toLowerCase();
+/** One line to stdout; whatever came from input or the database is printed escaped. */
+function print(line: string): void {
+  process.stdout.write(`${escapeForTerminal(line)}\n`);
+}
 
-    switch (command) {
-      case 'db migrate':
-        process.stdout.write('migrations applied\n');
-        return;
-      case 'user create': {
-        const role = roleSchema.safeParse(values.role ?? 'user');
-        if (!role.success) fail('--role must be admin, user or guest');
-        const password = await readPassword();
-        const body = registerBodySchema(config.passwordMinLength).safeParse({
-          email,
-          name: values.name,
-          password,
-        });
-        if (!body.success)
-          fail(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
-        const verdict = createPasswordPolicy({ minLength: config.passwordMinLength }).check(
-          password,
-          {
-            email: body.data.email,
-            name: body.data.name,
-          },
+function requireValue(values: Values, option: string): string {
+  const value = values[option]?.trim();
+  if (value === undefined || value === '') throw new UsageError(`--${option} is required`);
+  return value;
+}
+
+function parseRole(raw: string): Role {
+  const role = roleSchema.safeParse(raw);
+  if (!role.success) throw new UsageError('--role must be admin, user or guest');
+  return role.data;
+}
+
+async function findUserId(services: OperatorServices, email: string): Promise<string> {
+  const user = await services.admin.findByEmail(email);
+  if (user === undefined) throw new CommandFailed(`no user with email ${email}`);
+  return user.id;
+}
+
+const normaliseEmail = (values: Values) => requireValue(values, 'email').toLowerCase();
+
+const commands: readonly Command[] = [
+  {
+    name: 'user create',
+    synopsis: '--email E --name N [--role admin|user|guest]',
+    summary: 'create an account (password read from stdin)',
+    help: `Creates an account through the registration service: the same email, name and password
+rules, and the same "register" audit event. A --role other than user (the default) is then
+granted as an admin would grant it, audited as "role_changed".
+
+The password is read from stdin, never from the command line (visible to every user in ps):
+  at a terminal, it is asked twice without echo; Enter ends it;
+  piped, stdin up to its end is the password, less one trailing newline:
+    printf '%s\\n' "$PASSWORD" | ${invocation} user create --email E --name N`,
+    options: ['email', 'name', 'role'],
+    async run(values, open) {
+      const email = normaliseEmail(values);
+      const name = requireValue(values, 'name');
+      const role = parseRole(values.role ?? 'user');
+      // Asked before connecting, so the prompt (and no-echo) comes at once, not after migrations.
+      const password = await readPassword({ confirm: true });
+      const services = await open();
+      const body = registerBodySchema(services.config.passwordMinLength).safeParse({
+        email,
+        name,
+        password,
+      });
+      if (!body.success) {
+        throw new CommandFailed(
+          body.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'),
         );
-        if (!verdict.ok) fail(`password: ${verdict.message}`);
-        const now = Date.now();
-        const id = newId();
-        const inserted = await users.insert({
-          id,
-          email: body.data.email,
-          name: body.data.name,
-          role: role.data,
-          password_hash: await createPasswordHasher(config.hashing).hash(password),
-          created_at: now,
-          updated_at: now,
-        });
-        if (!inserted) fail(`a user with email ${body.data.email} exists`);
-        process.stdout.write(`created ${role.data} ${body.data.email} (${id})\n`);
-        return;
       }
-      case 'user set-role': {
-        const role = roleSchema.safeParse(values.role);
-        if (!role.success || email === undefined) fail('need --email and --role admin|user|guest');
-        const user = await users.findByEmail(email);
-        if (user === undefined) fail(`no user with email ${email}`);
-        const outcome = await users.updateRoleKeepingAnAdmin(user.id, role.data);
-        if (outcome === 'last_admin') fail('refused: this is the last admin');
-        // Live sessions pick up the new role within the session cache's lifetime on a running
-        // server; revoking them makes it immediate.
-        await new SessionRepository(db).revokeAllForUser(user.id, Date.now());
-        process.stdout.write(`${email} is now ${role.data}; their sessions were signed out\n`);
-        return;
+      const user = await services.auth.register(body.data, operatorContext);
+      if (role !== user.role) {
+        await services.admin.changeRole(operatorActor, user.id, role, operatorContext);
       }
-      case 'user unlock': {
-        if (email === undefined) fail('need --email');
-        const counters = new DbCounterStore(db);
-        for (const key of LoginThrottle.accountKeys(email)) await counters.reset(key);
-        process.stdout.write(`${email} unlocked\n`);
-        return;
-      }
-      case 'user list': {
-        for (const user of await users.list(1000)) {
-          process.stdout.write(`${user.id}\t${user.role}\t${user.email}\t${user.name}\n`);
+      print(`created ${role} ${user.email} (${user.id})`);
+    },
+  },
+  {
+    name: 'user set-role',
+    synopsis: '--email E --role admin|user|guest',
+    summary: "change an account's role",
+    help: `Changes the role as the admin API does (refused for the last admin; audited as
+"role_changed"). Running instances apply it within a second, to sessions already open.`,
+    options: ['email', 'role'],
+    async run(values, open) {
+      const email = normaliseEmail(values);
+      const role = parseRole(requireValue(values, 'role'));
+      const services = await open();
+      const userId = await findUserId(services, email);
+      await services.admin.changeRole(operatorActor, userId, role, operatorContext);
+      print(`${email} is now ${role}; running instances apply it within a second`);
+    },
+  },
+  {
+    name: 'user unlock',
+    synopsis: '--email E',
+    summary: "lift an account's sign-in lock",
+    help: `Lifts the account-wide sign-in lock that repeated wrong passwords set, and forgets the
+failures behind it, as the admin API's Unlock does (audited as "user_unlocked").`,
+    options: ['email'],
+    async run(values, open) {
+      const email = normaliseEmail(values);
+      const services = await open();
+      await services.admin.unlock(
+        operatorActor,
+        await findUserId(services, email),
+        operatorContext,
+      );
+      print(`${email} unlocked`);
+    },
+  },
+  {
+    name: 'user sign-out',
+    synopsis: '--email E',
+    summary: 'end every session of an account',
+    help: `Revokes every session of the account (audited as "session_revoked"). Running instances
+refuse them within a second; the user must sign in again.`,
+    options: ['email'],
+    async run(values, open) {
+      const email = normaliseEmail(values);
+      const services = await open();
+      const userId = await findUserId(services, email);
+      const count = await services.admin.signOutEverywhere(operatorActor, userId, operatorContext);
+      print(`${email}: ${count} session(s) signed out`);
+    },
+  },
+  {
+    name: 'user list',
+    synopsis: '',
+    summary: 'list accounts',
+    help: `Prints one line per account, newest first, tab-separated: id, role, email, name, and
+when its sign-in lock ends (- when none). Control characters, bidirectional overrides and
+backslashes in stored values are printed escaped (\\u{1b}, \\\\), never raw.`,
+    options: [],
+    async run(_values, open) {
+      const services = await open();
+      let cursor: string | undefined;
+      do {
+        const page = await services.admin.listUsers(100, cursor);
+        for (const user of page.items) {
+          const fields = [user.id, user.role, user.email, user.name, user.lockedUntil ?? '-'];
+          process.stdout.write(`${fields.map(escapeForTerminal).join('\t')}\n`);
         }
-        return;
-      }
-      default:
-        fail(usage);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    },
+  },
+  {
+    name: 'db migrate',
+    synopsis: '',
+    summary: 'apply database migrations',
+    help: `Applies pending migrations and exits. The server applies them at start-up too; run this
+ahead of a deploy so instances start on a migrated database.`,
+    options: [],
+    async run(_values, open) {
+      await open();
+      print('migrations applied');
+    },
+  },
+];
+
+function commandUsage(command: Command): string {
+  const synopsis = command.synopsis === '' ? '' : ` ${command.synopsis}`;
+  return `Usage: ${invocation} ${command.name}${synopsis}`;
+}
+
+function commandHelp(command: Command): string {
+  return `${commandUsage(command)}\n\n${command.help}\n`;
+}
+
+function usage(): string {
+  const width = Math.max(...commands.map((command) => command.name.length));
+  const lines = commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
+  return `Usage: ${invocation} <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Run \`${invocation} <command> --help\` for its options.
+The CLI reads the server's configuration (.env, then the environment: DATA_DIR, DATABASE_URL, ...).
+Exit status: 0 done, 1 refused or failed, 2 wrong command line.
+`;
+}
+
+/**
+ * The password comes from stdin, never argv: argv is visible to every user in `ps`. At a terminal
+ * it is read without echo, a line at a time; from a pipe, up to the end of input.
+ */
+async function readPassword(options: { confirm: boolean }): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+  }
+  const terminal = new HiddenLineReader(process.stdin);
+  try {
+    const password = await terminal.read('Password (not shown; Enter ends it): ');
+    if (options.confirm && (await terminal.read('Repeat the password: ')) !== password) {
+      throw new CommandFailed('the passwords differ');
     }
+    return password;
   } finally {
-    await db.destroy();
+    terminal.close();
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
-  fail(`error: ${error instanceof Error ? error.message : String(error)}`);
-});
+class Interrupted extends Error {}
+
+/**
+ * Reads lines from a terminal in raw mode, so nothing typed is echoed. Enter ends a line;
+ * Backspace and Ctrl-U edit it; Ctrl-C and Ctrl-D on an empty line abort. Keys that send escape
+ * sequences (arrows) are ignored rather than taken into the password.
+ */
+class HiddenLineReader {
+  private pending = '';
+  private readonly restore = () => {
+    this.stdin.setRawMode(false);
+  };
+
+  constructor(private readonly stdin: NodeJS.ReadStream) {
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    // Were the process to exit mid-prompt, the shell would be left without echo.
+    process.once('exit', this.restore);
+  }
+
+  read(prompt: string): Promise<string> {
+    process.stderr.write(prompt);
+    return new Promise((resolve, reject) => {
+      let line = '';
+      const finish = (error?: Error) => {
+        this.stdin.off('data', onData);
+        this.stdin.pause();
+        process.stderr.write('\n');
+        if (error === undefined) resolve(line);
+        else reject(error);
+      };
+      const consume = (input: string): boolean => {
+        const chars = [...input];
+        for (let i = 0; i < chars.length; i += 1) {
+          const char = chars[i] ?? '';
+          if (char === '\r' || char === '\n') {
+            this.pending = chars.slice(i + 1).join('');
+            finish();
+            return true;
+          }
+          if (char === '\u0003' || (char === '\u0004' && line === '')) {
+            finish(new Interrupted());
+            return true;
+          }
+          if (char === '\u0004') {
+            finish();
+            return true;
+          }
+          if (char === '\u007f' || char === '\b') line = [...line].slice(0, -1).join('');
+          else if (char === '\u0015') line = '';
+          else if (char === '\u001b') break;
+          else if (char >= ' ') line += char;
+        }
+        return false;
+      };
+      const onData = (chunk: string) => {
+        consume(chunk);
+      };
+      const buffered = this.pending;
+      this.pending = '';
+      if (consume(buffered)) return;
+      this.stdin.on('data', onData);
+      this.stdin.resume();
+    });
+  }
+
+  close(): void {
+    this.restore();
+    process.off('exit', this.restore);
+    this.stdin.pause();
+  }
+}
+
+function describeError(error: AppError): string {
+  const fields = error.options.fields ?? [];
+  if (fields.length === 0) return error.message;
+  return fields.map((field) => `${field.path}: ${field.message}`).join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const firstOption = argv.findIndex((arg) => arg.startsWith('-'));
+  const words = firstOption === -1 ? [...argv] : argv.slice(0, firstOption);
+  const rest = argv.slice(words.length);
+  let helpAsked = rest.includes('--help') || rest.includes('-h');
+  if (words[0] === 'help') {
+    helpAsked = true;
+    words.shift();
+  }
+  const name = words.join(' ');
+  const command = commands.find((candidate) => candidate.name === name);
+
+  if (command === undefined) {
+    const group = words.length <= 1 && commands.some((c) => c.name.startsWith(`${name} `));
+    if (helpAsked && (name === '' || group)) {
+      process.stdout.write(usage());
+      return 0;
+    }
+    const problem = name === '' ? 'no command given' : `unknown command: ${name}`;
+    process.stderr.write(`${escapeForTerminal(problem)}\n\n${usage()}`);
+    return 2;
+  }
+  if (helpAsked) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    let values: Values;
+    try {
+      values = parseArgs({
+        args: [...rest],
+        allowPositionals: false,
+        strict: true,
+        options: Object.fromEntries(command.options.map((option) => [option, { type: 'string' }])),
+      }).values;
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    let services: Promise<OperatorServices> | undefined;
+    const open = () => {
+      services ??= (async () => {
+        const appConfig = await loadConfigFromProcess();
+        // Loaded on demand: --help and usage errors answer without loading the database layer.
+        const { openOperatorServices } = await import('./modules/admin/operator-services.js');
+        const opened = await openOperatorServices(appConfig);
+        closers.push(() => opened.close());
+        return { ...opened, config: appConfig };
+      })();
+      return services;
+    };
+    await command.run(values, open);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${escapeForTerminal(error.message)}\n\n${commandHelp(command)}`);
+      return 2;
+    }
+    if (error instanceof Interrupted) return 130;
+    let message: string;
+    if (error instanceof CommandFailed) message = error.message;
+    else if (error instanceof AppError) message = describeError(error);
+    else if (error instanceof ConfigError) message = `configuration error: ${error.message}`;
+    else message = `error: ${error instanceof Error ? error.message : String(error)}`;
+    // Several field errors come one per line; each line is escaped on its own.
+    process.stderr.write(`${message.split('\n').map(escapeForTerminal).join('\n')}\n`);
+    return 1;
+  } finally {
+    for (const close of closers) await close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    process.stderr.write(`error: ${escapeForTerminal(String(error))}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -3,6 +3,10 @@ import { userSchema } from './auth.js';
 import { roleSchema } from './roles.js';
 
 export const adminUserSchema = userSchema.extend({
+  /**
+   * When the account-wide sign-in lock ends (ISO 8601), or null. Locks on one client's attempts
+   * are not shown: they bind that client only, and the owner signs in from elsewhere.
+   */
   lockedUntil: z.string().nullable(),
 });
 export type AdminUser = z.infer<typeof adminUserSchema>;
@@ -16,6 +20,10 @@ export type AdminUserListResponse = z.infer<typeof adminUserListResponseSchema>;
 export const updateUserRoleBodySchema = z.strictObject({ role: roleSchema });
 export type UpdateUserRoleBody = z.infer<typeof updateUserRoleBodySchema>;
 
+/** `POST /api/admin/users/:id/unlock` carries nothing; a body, if sent, must be `{}`. */
+export const unlockUserBodySchema = z.strictObject({}).nullish();
+export type UnlockUserBody = z.infer<typeof unlockUserBodySchema>;
+
 export const auditEventTypes = [
   'register',
   'login_succeeded',
@@ -27,6 +35,9 @@ export const auditEventTypes = [
   'csrf_failed',
   'refresh_token_reuse',
   'session_revoked',
+  // Append only: stored rows keep their type name.
+  'user_unlocked',
+  'audit_pruned',
 ] as const;
 export const auditEventTypeSchema = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof auditEventTypeSchema>;

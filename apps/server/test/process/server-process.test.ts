@@ -71,6 +71,7 @@ describe('the server process', () => {
   let child: ChildProcess;
   let httpsPort: number;
   let httpPort: number;
+  let stderr = '';
 
   beforeAll(async () => {
     httpsPort = await freePort();
@@ -85,6 +86,7 @@ describe('the server process', () => {
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     await waitForHealth(`https://127.0.0.1:${httpsPort}`, child);
   }, 30_000);
 
@@ -110,6 +112,42 @@ describe('the server process', () => {
     expect(reply.status).toBe(308);
     expect(reply.headers.location).toBe(`https://localhost:${httpsPort}/notes?x=1`);
   });
+
+  it('prints one ready line naming the public origin as soon as it listens', () => {
+    // Written at once, not through the buffered JSON log: by the time /healthz answered it is there.
+    expect(stderr.split('\n').filter((line) => line.startsWith('portcullis: ready'))).toEqual([
+      `portcullis: ready, open https://localhost:${httpsPort}`,
+    ]);
+  });
+
+  it.each([
+    ['//evil.example/x', '/evil.example/x'],
+    ['///evil.example/x', '/evil.example/x'],
+    ['/\\evil.example', '/evil.example'],
+    ['/.//evil.example', '/evil.example'],
+    ['http://evil.example/x?y=1', '/x?y=1'],
+    ['https://evil.example', '/'],
+  ])(
+    'redirects the request target %s to a path on the public origin (%s)',
+    async (target, path) => {
+      const reply = await new Promise<{ status: number; location: string | undefined }>(
+        (resolve, reject) => {
+          // `path` is sent as the request target byte for byte, absolute form included.
+          const req = httpRequest(
+            { host: '127.0.0.1', port: httpPort, path: target, headers: { host: 'evil.example' } },
+            (res) => {
+              res.resume();
+              resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        },
+      );
+      expect(reply.status).toBe(308);
+      expect(reply.location).toBe(`https://localhost:${httpsPort}${path}`);
+    },
+  );
 
   it('exits 0 on SIGTERM after closing', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -177,5 +215,6 @@ describe('the operator CLI', () => {
 
     expect(cli(['user', 'unlock', '--email', 'root@example.com']).status).toBe(0);
     expect(cli(['db', 'migrate']).stdout).toContain('migrations applied');
-  });
+    // Six process starts, each loading the compiled server: slow on a loaded two-core machine.
+  }, 30_000);
 });

@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { updateUserRoleBodySchema, type UpdateUserRoleBody } from '@portcullis/contract/admin';
+import {
+  unlockUserBodySchema,
+  updateUserRoleBodySchema,
+  type UnlockUserBody,
+  type UpdateUserRoleBody,
+} from '@portcullis/contract/admin';
 import {
   idParamsSchema,
   paginationQuerySchema,
@@ -39,6 +44,19 @@ export function registerAdminRoutes(
         requestContext(request),
       );
       return { user };
+    },
+  );
+
+  // An unsafe method, so the CSRF check applies like on every other change.
+  app.post<{ Params: { id: string }; Body: UnlockUserBody }>(
+    '/api/admin/users/:id/unlock',
+    {
+      config: { access: adminOnly },
+      schema: { params: idParamsSchema, body: unlockUserBodySchema },
+    },
+    async (request, reply) => {
+      await deps.admin.unlock(requireAuth(request), request.params.id, requestContext(request));
+      return reply.code(204).send();
     },
   );
 

@@ -2,22 +2,34 @@ import type { AdminUser } from '@portcullis/contract/admin';
 import type { User } from '@portcullis/contract/auth';
 import type { Role } from '@portcullis/contract/roles';
 import { AppError } from '../../lib/app-error.js';
-import type { CounterStore } from '../../lib/counter-store.js';
 import { decodeCursor, encodeCursor, type Page } from '../../lib/cursor.js';
-import type { AuthContext } from '../../plugins/access-control.js';
 import type { AuditContext, AuditService } from '../audit/audit-service.js';
-import { LoginThrottle } from '../auth/login-throttle.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import type { SessionRepository } from '../auth/session-repository.js';
 import type { SessionStateService } from '../auth/session-state.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { toUser } from '../users/user-view.js';
 
+/**
+ * Who acts, for the audit trail: a signed-in admin (an `AuthContext` fits), or the operator at the
+ * CLI, who is no account (both null; the audit context says where the change came from).
+ */
+export interface AdminActor {
+  userId: string | null;
+  email: string | null;
+}
+
+export const operatorActor: AdminActor = { userId: null, email: null };
+
+/** What the admin API and the operator's CLI may do to accounts: both call this, so both audit. */
 export class AdminService {
   constructor(
     private readonly deps: {
       users: UserRepository;
+      sessions: SessionRepository;
       sessionState: SessionStateService;
       audit: AuditService;
-      durableCounters: CounterStore;
+      throttle: LoginThrottle;
     },
   ) {}
 
@@ -27,12 +39,10 @@ export class AdminService {
     const last = page.at(-1);
     const items = await Promise.all(
       page.map(async (row) => {
-        const [, lockKey] = LoginThrottle.accountKeys(row.email);
-        const lock =
-          lockKey === undefined ? undefined : await this.deps.durableCounters.peek(lockKey);
+        const lockedUntilMs = await this.deps.throttle.accountLock(row.email);
         return {
           ...toUser(row),
-          lockedUntil: lock === undefined ? null : new Date(lock.resetAtMs).toISOString(),
+          lockedUntil: lockedUntilMs === undefined ? null : new Date(lockedUntilMs).toISOString(),
         };
       }),
     );
@@ -43,9 +53,14 @@ export class AdminService {
     };
   }
 
+  async findByEmail(email: string): Promise<User | undefined> {
+    const row = await this.deps.users.findByEmail(email);
+    return row === undefined ? undefined : toUser(row);
+  }
+
   /** The new role binds the user's live sessions on the next request, on every instance. */
   async changeRole(
-    actor: AuthContext,
+    actor: AdminActor,
     userId: string,
     role: Role,
     context: AuditContext,
@@ -76,5 +91,49 @@ export class AdminService {
       detail: `${before.role} -> ${role}`,
     });
     return toUser({ ...before, role });
+  }
+
+  /**
+   * Lifts the account-wide sign-in lock (and forgets its failures and strikes), so the owner can
+   * sign in again at once. Audited whether or not a lock was in force.
+   */
+  async unlock(actor: AdminActor, userId: string, context: AuditContext): Promise<void> {
+    const { users, throttle, audit } = this.deps;
+    const user = await users.findById(userId);
+    if (user === undefined) throw new AppError('not_found');
+    const lockedUntilMs = await throttle.accountLock(user.email);
+    await throttle.unlockAccount(user.email);
+    await audit.record(context, {
+      type: 'user_unlocked',
+      outcome: 'success',
+      actorId: actor.userId,
+      actorEmail: actor.email,
+      targetId: userId,
+      detail:
+        lockedUntilMs === undefined
+          ? 'was not locked'
+          : `was locked until ${new Date(lockedUntilMs).toISOString()}`,
+    });
+  }
+
+  /** Ends every session of the user; each instance refuses them from its next request. */
+  async signOutEverywhere(
+    actor: AdminActor,
+    userId: string,
+    context: AuditContext,
+  ): Promise<number> {
+    const { users, sessions, sessionState, audit } = this.deps;
+    if ((await users.findById(userId)) === undefined) throw new AppError('not_found');
+    const revoked = await sessions.revokeAllForUser(userId, Date.now());
+    for (const sessionId of revoked) await sessionState.invalidateSession(sessionId);
+    await audit.record(context, {
+      type: 'session_revoked',
+      outcome: 'success',
+      actorId: actor.userId,
+      actorEmail: actor.email,
+      targetId: userId,
+      detail: `${revoked.length} session(s) revoked`,
+    });
+    return revoked.length;
   }
 }

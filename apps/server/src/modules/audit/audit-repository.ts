@@ -10,6 +10,15 @@ export class AuditRepository {
     await this.db.insertInto('audit_events').values(row).execute();
   }
 
+  /** Retention: deletes events recorded before `cutoff` (the (at, id) index serves it). */
+  async deleteBefore(cutoff: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('audit_events')
+      .where('at', '<', cutoff)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Newest first, keyset-paginated on (at, id) so deep pages cost the same as the first. */
   async list(limit: number, after?: { at: number; id: string }): Promise<AuditRow[]> {
     let query = this.db.selectFrom('audit_events').selectAll();

@@ -50,6 +50,26 @@ export class AuditService {
     }
   }
 
+  /**
+   * Retention: deletes events older than `retentionMs` and records how many went, so the trail
+   * shows its own gaps. Nothing pruned, nothing recorded (every instance runs this hourly).
+   */
+  async prune(retentionMs: number, now = Date.now()): Promise<number> {
+    const cutoff = now - retentionMs;
+    const pruned = await this.repository.deleteBefore(cutoff);
+    if (pruned > 0) {
+      await this.record(
+        { ip: null, userAgent: null },
+        {
+          type: 'audit_pruned',
+          outcome: 'success',
+          detail: `${pruned} event(s) before ${new Date(cutoff).toISOString()}`,
+        },
+      );
+    }
+    return pruned;
+  }
+
   async list(limit: number, cursor: string | undefined): Promise<Page<AuditEvent>> {
     const after = decodeCursor(cursor);
     const rows = await this.repository.list(limit + 1, after);

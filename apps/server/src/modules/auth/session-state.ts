@@ -66,13 +66,21 @@ export class SessionStateService {
     this.sessions = new BoundedCache(maxEntries, ttlMs);
     this.users = new BoundedCache(maxEntries, ttlMs);
     bus.subscribe((event) => {
-      if (event.kind === 'session') this.sessions.delete(event.sessionId);
-      else if (event.kind === 'user') this.users.delete(event.userId);
-      else {
-        this.sessions.clear();
-        this.users.clear();
-      }
+      this.forget(event);
     });
+  }
+
+  /**
+   * Drops what `event` made stale from this instance's caches only, without publishing: for
+   * changes announced elsewhere (the bus, or the invalidation log the operator's CLI writes).
+   */
+  forget(event: Invalidation): void {
+    if (event.kind === 'session') this.sessions.delete(event.sessionId);
+    else if (event.kind === 'user') this.users.delete(event.userId);
+    else {
+      this.sessions.clear();
+      this.users.clear();
+    }
   }
 
   async resolve(sessionId: string, userId: string, now = Date.now()): Promise<AuthContext | null> {

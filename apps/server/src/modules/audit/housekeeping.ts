@@ -1,0 +1,47 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { DbCounterStore } from '../../lib/db-counter-store.js';
+import type { SessionRepository } from '../auth/session-repository.js';
+import type { AuditService } from './audit-service.js';
+
+export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
+
+export interface HousekeepingDeps {
+  sessions: Pick<SessionRepository, 'deleteExpired'>;
+  counters: Pick<DbCounterStore, 'deleteExpired'>;
+  audit: Pick<AuditService, 'prune'>;
+  /** AUDIT_RETENTION_DAYS in milliseconds. */
+  auditRetentionMs: number;
+  log: Pick<FastifyBaseLogger, 'warn'>;
+}
+
+export interface HousekeepingReport {
+  expiredCounters: number;
+  prunedAuditEvents: number;
+}
+
+/**
+ * Retention, run hourly by every instance (the deletes are idempotent, so instances need no
+ * coordination): expired sessions and tokens, expired throttle counters (one row per attempted
+ * email would otherwise stay forever), and audit events past their retention, which leave an
+ * `audit_pruned` event behind. Each task runs even when another fails.
+ */
+export async function runHousekeeping(
+  deps: HousekeepingDeps,
+  now = Date.now(),
+): Promise<HousekeepingReport> {
+  const [sessions, counters, audit] = await Promise.allSettled([
+    deps.sessions.deleteExpired(now),
+    deps.counters.deleteExpired(now),
+    deps.audit.prune(deps.auditRetentionMs, now),
+  ]);
+  const tasks = { sessions, counters, audit };
+  for (const [task, result] of Object.entries(tasks)) {
+    if (result.status === 'rejected') {
+      deps.log.warn({ err: result.reason as unknown, task }, 'housekeeping failed');
+    }
+  }
+  return {
+    expiredCounters: counters.status === 'fulfilled' ? counters.value : 0,
+    prunedAuditEvents: audit.status === 'fulfilled' ? audit.value : 0,
+  };
+}

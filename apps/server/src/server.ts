@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type BuildOptions } from './app.js';
 import { ConfigError, loadConfigFromProcess, type AppConfig } from './config.js';
 import { ensureDevCertificate } from './lib/dev-certificate.js';
+import { redirectTarget } from './lib/redirect-target.js';
 
 /**
  * The plain-HTTP listener only redirects, to the configured public origin: never to the request's
@@ -12,8 +13,8 @@ import { ensureDevCertificate } from './lib/dev-certificate.js';
 function startRedirectListener(config: AppConfig): Server | undefined {
   if (config.httpRedirectPort === 0) return undefined;
   const server = createServer((request, response) => {
-    const target = new URL(request.url ?? '/', config.publicOrigin);
-    response.writeHead(308, { location: target.href, 'content-length': '0', connection: 'close' });
+    const location = redirectTarget(config.publicOrigin, request.url);
+    response.writeHead(308, { location, 'content-length': '0', connection: 'close' });
     response.end();
   });
   server.listen(config.httpRedirectPort, config.host);
@@ -58,12 +59,20 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(config, options);
   logTarget.log = app.log;
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({
+    port: config.port,
+    host: config.host,
+    // Fastify's own line names the bound socket, which is not an address the app answers to.
+    listenTextResolver: (address) => `bound ${address}; open ${config.publicOrigin}`,
+  });
   const redirect = startRedirectListener(config);
   app.log.info(
     { origin: config.publicOrigin, tls: https !== undefined, trustProxy: config.trustProxy },
     https === undefined ? 'listening for a TLS-terminating proxy' : 'listening',
   );
+  // One plain line for the person who ran `npm start`, written at once (the JSON log is buffered):
+  // the address to open is the public origin, the only one CSRF's Origin check accepts.
+  process.stderr.write(`portcullis: ready, open ${config.publicOrigin}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -103,6 +112,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Some settings (a CA file for SMTP) are only read while the app is built.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`portcullis: configuration error: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `portcullis: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { storableText } from './common.js';
+import { multiLineText, singleLineText } from './common.js';
 
 export const NOTE_TITLE_MAX = 200;
 export const NOTE_BODY_MAX = 20_000;
 
-const titleSchema = storableText()
+const titleSchema = singleLineText()
   .trim()
   .min(1, 'Enter a title.')
   .max(NOTE_TITLE_MAX, `Use at most ${NOTE_TITLE_MAX} characters.`);
-const bodySchema = storableText().max(NOTE_BODY_MAX, `Use at most ${NOTE_BODY_MAX} characters.`);
+const bodySchema = multiLineText().max(NOTE_BODY_MAX, `Use at most ${NOTE_BODY_MAX} characters.`);
 
 export const createNoteBodySchema = z.strictObject({ title: titleSchema, body: bodySchema });
 export type CreateNoteBody = z.infer<typeof createNoteBodySchema>;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -58,8 +58,10 @@ export function createDatabase(database: AppConfig['database']): Db {
     };
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedPool }) });
   }
-  if (database.file !== ':memory:')
-    mkdirSync(path.dirname(path.resolve(database.file)), { recursive: true });
+  if (database.file !== ':memory:') {
+    mkdirSync(path.dirname(path.resolve(database.file)), { recursive: true, mode: 0o700 });
+    restrictToOwner(database.file);
+  }
   const sqlite = new SqliteDatabase(database.file);
   // WAL lets readers proceed during a write; NORMAL sync is durable across process crashes in WAL.
   sqlite.pragma('journal_mode = WAL');
@@ -69,6 +71,22 @@ export function createDatabase(database: AppConfig['database']): Db {
   return new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
   });
+}
+
+/**
+ * The database holds password hashes and sessions: owner-only (0600) whatever the umask. SQLite
+ * creates the `-wal` and `-shm` files with the main file's permissions, so the main file is
+ * created (or narrowed) first; copies left by an earlier run with a looser mode are narrowed too.
+ */
+function restrictToOwner(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const candidate of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      chmodSync(candidate, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -29,5 +29,8 @@ export async function ensureDevCertificate(certFile: string, keyFile: string): P
   });
   mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
   writeFileSync(keyFile, pems.private, { mode: 0o600 });
-  writeFileSync(certFile, pems.cert, { mode: 0o644 });
+  // Public, but every file the server writes under its data directory is owner-only.
+  writeFileSync(certFile, pems.cert, { mode: 0o600 });
+  chmodSync(keyFile, 0o600);
+  chmodSync(certFile, 0o600);
 }

@@ -40,9 +40,21 @@ export function createLogger(
     base: { pid: process.pid },
   };
   if (destination !== undefined) return pino(options, destination);
-  // Asynchronous writes keep logging off the request's critical path.
-  return pino(
+  // Asynchronous, batched writes keep logging off the request's critical path; the batch is
+  // flushed at least every second, so a quiet server's log is never minutes behind.
+  const logger = pino(
     options,
-    pino.destination({ dest: config.log.file ?? 1, sync: false, mkdir: true, minLength: 4096 }),
+    pino.destination({
+      dest: config.log.file ?? 1,
+      sync: false,
+      mkdir: true,
+      minLength: 4096,
+      // A log file may hold addresses and account emails: owner-only, like the database.
+      mode: 0o600,
+    }),
   );
+  setInterval(() => {
+    logger.flush();
+  }, 1000).unref();
+  return logger;
 }

@@ -18,6 +18,8 @@ const productionEnv: Record<string, string> = {
   TLS_CERT_FILE: '/etc/ssl/cert.pem',
   TLS_KEY_FILE: '/etc/ssl/key.pem',
   DATA_DIR: '/tmp/portcullis-config-test',
+  SMTP_URL: 'smtps://mailer:secret@smtp.example.com',
+  SMTP_FROM: 'Example <no-reply@example.com>',
 };
 
 function refusal(env: Record<string, string | undefined>): ConfigError {

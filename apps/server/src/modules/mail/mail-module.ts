@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppConfig } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import { createOutboxTransport } from './mail-outbox.js';
+import { MailRepository } from './mail-repository.js';
+import { registerMailRoutes } from './mail-routes.js';
+import { MailService } from './mail-service.js';
+import { createSmtpTransport, type MailTransport } from './mail-transport.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The mail queue: `app.mail.enqueue(...)` from any module that sends a message. */
+    mail: MailService;
+  }
+}
+
+export interface MailModuleOptions {
+  /** Where the outbox announces each message; stderr by default. */
+  notice?: (line: string) => void;
+}
+
+/**
+ * The mail module registers itself: its queue and worker, its admin route, and their lifecycle.
+ * The worker starts when the app is ready and, on close, finishes the send in flight before the
+ * database is closed (preClose runs before every onClose hook).
+ */
+export function registerMailModule(
+  app: FastifyInstance,
+  deps: { db: Db; config: AppConfig },
+  options: MailModuleOptions = {},
+): MailService {
+  const transport = createMailTransport(deps.config, options);
+  const mail = new MailService({
+    repository: new MailRepository(deps.db),
+    transport,
+    log: app.log.child({ module: 'mail' }),
+  });
+  app.decorate('mail', mail);
+  registerMailRoutes(app, { mail });
+  app.addHook('onReady', (done) => {
+    mail.start();
+    done();
+  });
+  app.addHook('preClose', async () => {
+    await mail.stop();
+    await transport.close();
+  });
+  return mail;
+}
+
+function createMailTransport(config: AppConfig, options: MailModuleOptions): MailTransport {
+  const { from, transport } = config.mail;
+  if (transport.kind === 'smtp') return createSmtpTransport(from, transport);
+  return createOutboxTransport({
+    dir: transport.dir,
+    from,
+    notice: options.notice ?? ((line) => process.stderr.write(`${line}\n`)),
+  });
+}

@@ -5,6 +5,7 @@ export default defineConfig({
     projects: [
       'apps/server/vitest.config.ts',
       'apps/server/vitest.postgres.config.ts',
+      'apps/web/vitest.config.ts',
       'e2e/vitest.config.ts',
     ],
   },

@@ -66,7 +66,7 @@ describe('notes', () => {
     await page.getByText('No notes yet.').waitFor();
   });
 
-  test('a long list loads page by page with "Load more notes"', async () => {
+  test('a long list loads page by page with "Load more notes", focus moving to the first new note', async () => {
     const { page } = await sessions.newSession();
     await registerAndSignIn(page, newUser('prolific'));
     // One more than a page (the client asks for 20 at a time).
@@ -81,10 +81,23 @@ describe('notes', () => {
     const loadMore = page.getByRole('button', { name: 'Load more notes' });
     await loadMore.waitFor();
     expect(await list.count()).toBe(20);
-    await loadMore.click();
+    // By keyboard: the button stays focused while busy, then focus moves to the first new note
+    // (the button itself is gone: that was the last page).
+    await loadMore.focus();
+    await page.keyboard.press('Enter');
     await noteItem(page, 'Note 01').waitFor();
     expect(await list.count()).toBe(21);
     await loadMore.waitFor({ state: 'detached' });
+    await expect
+      .poll(() =>
+        page.evaluate(() => document.activeElement?.querySelector('h3')?.textContent ?? 'nothing'),
+      )
+      .toBe('Note 01');
+    expect(
+      await noteItem(page, 'Note 01')
+        .getByRole('article')
+        .evaluate((element) => element === document.activeElement),
+    ).toBe(true);
     // Newest first, and nothing shown twice across the page boundary.
     const shown = await list.getByRole('heading').allTextContents();
     expect(shown).toEqual([...titles].reverse());

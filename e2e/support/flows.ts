@@ -28,7 +28,10 @@ export async function signIn(page: Page, user: Credentials): Promise<void> {
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  // Attached, not visible: on a narrow screen it waits behind the Menu button.
+  await page.getByRole('button', { name: 'Sign out', includeHidden: true }).waitFor({
+    state: 'attached',
+  });
 }
 
 export async function registerAndSignIn(page: Page, user: Credentials): Promise<void> {

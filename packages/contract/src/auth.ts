@@ -36,3 +36,14 @@ export type User = z.infer<typeof userSchema>;
 
 export const sessionResponseSchema = z.object({ user: userSchema });
 export type SessionResponse = z.infer<typeof sessionResponseSchema>;
+
+/**
+ * GET /api/session: who is signed in, answered 200 even to a visitor, so an anonymous page load
+ * asks without a refusal. The refresh cookie is HttpOnly and the browser cannot see it, so the
+ * server says whether one came with the request: the client refreshes only when it can succeed.
+ */
+export const currentSessionResponseSchema = z.object({
+  user: userSchema.nullable(),
+  canRefresh: z.boolean(),
+});
+export type CurrentSessionResponse = z.infer<typeof currentSessionResponseSchema>;

@@ -1,9 +1,14 @@
-import { CSRF_HEADER, sessionResponseSchema } from '@portcullis/contract/auth';
+import {
+  CSRF_HEADER,
+  currentSessionResponseSchema,
+  sessionResponseSchema,
+  type User,
+} from '@portcullis/contract/auth';
 import type { ZodType } from 'zod';
 import { ApiError } from './api-error';
 import { getCsrfToken, invalidateCsrfToken } from './csrf-token';
 import { emitSessionEvent } from './session-events';
-import { renewSession, sessionEpoch } from './session-sync';
+import { announceSessionChange, renewSession, sessionEpoch, withRefreshLock } from './session-sync';
 import { fetchOrThrow, readJson, toApiError } from './http';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -46,7 +51,9 @@ async function send(path: string, options: RequestOptions, retried: Retried): Pr
     return send(path, options, { ...retried, csrf: true });
   }
   if (error.code === 'unauthenticated' && options.renewSessionOn401 !== false && !retried.session) {
-    if (await renewSession(epochAtSend, refreshSession)) {
+    // Another tab may have renewed already (then the session answers with the user) or the
+    // refresh cookie may be gone too (then there is nothing to refresh and the session is over).
+    if (await renewSession(epochAtSend, async () => (await resumeSession()) !== null)) {
       return send(path, options, { ...retried, session: true });
     }
     emitSessionEvent({ type: 'session-ended' });
@@ -55,7 +62,8 @@ async function send(path: string, options: RequestOptions, retried: Retried): Pr
   throw error;
 }
 
-async function refreshSession(): Promise<boolean> {
+/** POST /api/refresh: the user on success, null when the server refused the refresh cookie. */
+async function refreshSession(): Promise<User | null> {
   try {
     const response = await send(
       '/api/refresh',
@@ -64,12 +72,35 @@ async function refreshSession(): Promise<boolean> {
       { csrf: false, session: true },
     );
     const { user } = await readJson(response, sessionResponseSchema);
+    announceSessionChange('refreshed');
     emitSessionEvent({ type: 'refreshed', user });
-    return true;
+    return user;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return false;
+    if (error instanceof ApiError && error.status === 401) return null;
     throw error;
   }
+}
+
+/**
+ * Who is signed in, renewing the session on the way when only the refresh cookie is left. The
+ * refresh cookie is HttpOnly, so GET /api/session (which never refuses) says whether there is one:
+ * a visitor without it is never sent to POST /api/refresh for a certain 401.
+ */
+async function resumeSession(signal?: AbortSignal): Promise<User | null> {
+  const session = await apiJson('/api/session', currentSessionResponseSchema, {
+    renewSessionOn401: false,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  if (session.user !== null) return session.user;
+  return session.canRefresh ? refreshSession() : null;
+}
+
+/**
+ * The user at page load and whenever the UI re-checks. It runs under the cross-tab refresh lock,
+ * so a tab starting up never refreshes with a cookie another tab is rotating at that moment.
+ */
+export function fetchCurrentUser(signal?: AbortSignal): Promise<User | null> {
+  return withRefreshLock(() => resumeSession(signal));
 }
 
 /** A request whose answer is JSON, checked against the contract's schema. */

@@ -20,6 +20,11 @@ const waitMessages: Partial<Record<ApiErrorCode, string>> = {
   server_busy: 'The server is busy.',
 };
 
+/** The first sentence for a refusal that comes with a wait, or undefined for other codes. */
+export function waitMessageFor(code: ApiErrorCode): string | undefined {
+  return waitMessages[code];
+}
+
 export function messageForCode(code: ApiErrorCode): string {
   return Object.hasOwn(clientErrorMessages, code)
     ? clientErrorMessages[code as ClientErrorCode]

@@ -52,7 +52,7 @@ export function announceSessionChange(type: TabMessage['type']): void {
  * two tabs must never refresh with the same cookie at once. The Web Locks API serialises refreshes
  * across every tab of the origin; the second tab then sends the cookie the first one just got.
  */
-async function withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
+export async function withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
   // Typed as always present, but undefined outside secure contexts and in older browsers.
   const locks = (navigator as { locks?: LockManager }).locks;
   if (locks === undefined) return task();
@@ -65,7 +65,8 @@ let refreshInFlight: Promise<boolean> | undefined;
 
 /**
  * Renews the session for a request that got a 401, at most once at a time in this tab: parallel
- * requests share one promise. Resolves true when the caller should retry.
+ * requests share one promise. Resolves true when the caller should retry. `refresh` announces a
+ * refresh it made to the other tabs itself.
  */
 export function renewSession(
   epochAtSend: number,
@@ -75,9 +76,7 @@ export function renewSession(
   refreshInFlight ??= withRefreshLock(async () => {
     // Another tab may have refreshed while we waited for the lock.
     if (epoch !== epochAtSend) return true;
-    const renewed = await refresh();
-    if (renewed) announceSessionChange('refreshed');
-    return renewed;
+    return refresh();
   }).finally(() => {
     refreshInFlight = undefined;
   });

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { ActionButton } from './action-button';
 
 interface ConfirmDialogProps {
   open: boolean;
@@ -61,23 +62,21 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
         </p>
       )}
       <div className="button-row">
-        <button
-          type="button"
+        <ActionButton
           className="button button--danger"
-          disabled={props.busy}
+          unavailable={props.busy}
           onClick={props.onConfirm}
         >
           {props.busy ? 'Deleting…' : props.confirmLabel}
-        </button>
-        <button
+        </ActionButton>
+        <ActionButton
           ref={cancelRef}
-          type="button"
           className="button button--secondary"
-          disabled={props.busy}
+          unavailable={props.busy}
           onClick={props.onCancel}
         >
           Cancel
-        </button>
+        </ActionButton>
       </div>
     </dialog>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { FormErrors } from '../lib/form-errors';
 
 interface ErrorSummaryProps<K extends string> {
@@ -7,6 +7,8 @@ interface ErrorSummaryProps<K extends string> {
   fields: Record<K, { id: string; label: string }>;
   /** Changes on every failed submit, so the summary takes focus (and is announced) each time. */
   attempt: number;
+  /** A problem that is more than a sentence (a live countdown), listed first. */
+  leading?: ReactNode;
 }
 
 /**
@@ -14,14 +16,19 @@ interface ErrorSummaryProps<K extends string> {
  * a failed submit, so keyboard and screen reader users land on it, and each entry links to its
  * field.
  */
-export function ErrorSummary<K extends string>({ errors, fields, attempt }: ErrorSummaryProps<K>) {
+export function ErrorSummary<K extends string>({
+  errors,
+  fields,
+  attempt,
+  leading,
+}: ErrorSummaryProps<K>) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const fieldEntries = (Object.keys(fields) as K[]).flatMap((name) => {
     const message = errors.fields[name];
     return message === undefined ? [] : [{ ...fields[name], message }];
   });
-  const count = errors.form.length + fieldEntries.length;
+  const count = (leading === undefined ? 0 : 1) + errors.form.length + fieldEntries.length;
 
   useEffect(() => {
     if (attempt > 0 && count > 0) ref.current?.focus();
@@ -42,6 +49,7 @@ export function ErrorSummary<K extends string>({ errors, fields, attempt }: Erro
         There is a problem
       </h2>
       <ul className="error-summary-list">
+        {leading !== undefined && <li>{leading}</li>}
         {errors.form.map((message) => (
           <li key={message}>{message}</li>
         ))}

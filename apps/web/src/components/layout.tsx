@@ -1,5 +1,5 @@
-import type { MouseEvent } from 'react';
-import { Link, NavLink, Outlet } from 'react-router';
+import { useId, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useAuth } from '../features/auth/auth-context';
 import { canAdminister, roleLabels } from '../features/auth/permissions';
 import { SignOutButton } from '../features/auth/sign-out-button';
@@ -12,7 +12,6 @@ function focusMain(event: MouseEvent<HTMLAnchorElement>) {
 
 function Navigation() {
   const { state } = useAuth();
-  if (state.status === 'loading') return null;
   const links =
     state.status === 'authenticated'
       ? [
@@ -57,6 +56,67 @@ function Account() {
   );
 }
 
+/**
+ * The navigation and the account controls. On a narrow screen a signed-in user's links, name and
+ * sign-out would take three or four rows of the header, so there they fold behind a Menu button
+ * (a disclosure: a button with aria-expanded, plain links inside). Escape closes it and returns
+ * focus to the button; following a link closes it. Shown or hidden by a data attribute and the
+ * stylesheet, since the CSP allows no inline style.
+ */
+function SiteMenu() {
+  const { state } = useAuth();
+  const { pathname } = useLocation();
+  const [open, setOpen] = useState(false);
+  const [openedAt, setOpenedAt] = useState(pathname);
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  const menuId = useId();
+  // A new screen closes the menu: the link was followed, so the menu has done its job.
+  if (openedAt !== pathname) {
+    setOpenedAt(pathname);
+    setOpen(false);
+  }
+
+  if (state.status === 'loading') return null;
+  const collapsible = state.status === 'authenticated';
+
+  const closeOnEscape = (event: KeyboardEvent) => {
+    if (event.key !== 'Escape' || !open) return;
+    event.preventDefault();
+    setOpen(false);
+    toggleRef.current?.focus();
+  };
+
+  return (
+    <>
+      {collapsible && (
+        <button
+          ref={toggleRef}
+          type="button"
+          className="button button--secondary button--small menu-toggle"
+          aria-expanded={open}
+          aria-controls={menuId}
+          onClick={() => {
+            setOpen((value) => !value);
+          }}
+          onKeyDown={closeOnEscape}
+        >
+          Menu
+        </button>
+      )}
+      <div
+        id={menuId}
+        className="site-menu"
+        data-collapsible={collapsible}
+        data-open={open}
+        onKeyDown={closeOnEscape}
+      >
+        <Navigation />
+        <Account />
+      </div>
+    </>
+  );
+}
+
 export function Layout() {
   return (
     <>
@@ -68,8 +128,7 @@ export function Layout() {
           <Link to="/" className="brand">
             Portcullis
           </Link>
-          <Navigation />
-          <Account />
+          <SiteMenu />
         </div>
       </header>
       <main id="main" tabIndex={-1} className="container site-main">

@@ -100,16 +100,19 @@ export function TextField({
           />
           {isPassword && (
             // NIST SP 800-63B §5.1.1.2 asks verifiers to offer showing the password while typing.
+            // The label says what pressing does next ("Hide" once shown); a pressed state on top
+            // of a changing label would contradict it, so there is none.
             <button
               type="button"
               className="button button--secondary input-reveal"
               aria-controls={props.id}
-              aria-pressed={revealed}
+              data-revealed={revealed}
               onClick={() => {
                 setRevealed((value) => !value);
               }}
             >
-              Show<span className="visually-hidden"> password</span>
+              {revealed ? 'Hide' : 'Show'}
+              <span className="visually-hidden"> password</span>
             </button>
           )}
         </div>

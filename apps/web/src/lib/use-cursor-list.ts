@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import { isAbortError } from '../api/api-error';
 
 export interface CursorPage<T> {
@@ -18,6 +18,11 @@ interface CursorListState<T> {
   error: unknown;
   loadingMore: boolean;
   moreError: unknown;
+  /**
+   * Set by each successful "load more" (a new object every time): the id of the first item it
+   * added, or null when the page brought nothing new. Screens move focus there.
+   */
+  loadedMore: { firstNewId: string | null } | null;
 }
 
 export interface CursorList<T> extends CursorListState<T> {
@@ -35,6 +40,7 @@ const initialState = {
   error: undefined,
   loadingMore: false,
   moreError: undefined,
+  loadedMore: null,
 } as const;
 
 /**
@@ -82,11 +88,13 @@ export function useCursorList<T extends { id: string }>(
         setState((current) => {
           // An item created here meanwhile may also arrive in the next page; show it once.
           const known = new Set(current.items.map((item) => item.id));
+          const added = page.items.filter((item) => !known.has(item.id));
           return {
             ...current,
-            items: [...current.items, ...page.items.filter((item) => !known.has(item.id))],
+            items: [...current.items, ...added],
             nextCursor: page.nextCursor,
             loadingMore: false,
+            loadedMore: { firstNewId: added[0]?.id ?? null },
           };
         });
       },
@@ -124,4 +132,25 @@ export function useCursorList<T extends { id: string }>(
   }, []);
 
   return { ...state, loadMore, retry, prepend, replace, remove };
+}
+
+/**
+ * After "load more", focus moves to the first new item, so a keyboard or screen reader user goes
+ * on reading where the new content starts (the button they pressed may be gone: the last page has
+ * none). With nothing new, focus goes to `fallback` (the list's heading).
+ */
+export function useFocusAfterLoadMore(
+  loadedMore: CursorListState<unknown>['loadedMore'],
+  /** Each item's element has the id `${elementIdPrefix}${item.id}` and tabIndex -1. */
+  elementIdPrefix: string,
+  fallback: RefObject<HTMLElement | null>,
+): void {
+  useEffect(() => {
+    if (loadedMore === null) return;
+    const target =
+      loadedMore.firstNewId === null
+        ? fallback.current
+        : document.getElementById(`${elementIdPrefix}${loadedMore.firstNewId}`);
+    target?.focus();
+  }, [loadedMore, elementIdPrefix, fallback]);
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
+  currentSessionResponseSchema,
   loginBodySchema,
   registerBodySchema,
   type LoginBody,
@@ -8,6 +9,7 @@ import {
 } from '@portcullis/contract/auth';
 import { requestContext } from '../../lib/request-context.js';
 import { baseCookieOptions, cookieNames } from '../../plugins/cookies.js';
+import { toUser } from '../users/user-view.js';
 import type { AuthService, IssuedSession } from './auth-service.js';
 
 /** Endpoints that take no body still refuse one with unknown fields; a bodiless POST is `null`. */
@@ -46,6 +48,31 @@ export function registerAuthRoutes(
     },
   );
 
+  // Public and never a refusal: an anonymous page load asks who is signed in without writing a
+  // 401 to the console. The user comes from the same check the access rules run (the live
+  // session state), so a revoked session or a changed role shows here at once. `canRefresh` only
+  // says a refresh cookie came along; whether it is still valid is for POST /api/refresh to decide.
+  app.get(
+    '/api/session',
+    { config: { access: 'public' }, schema: { response: { 200: currentSessionResponseSchema } } },
+    async (request) => {
+      const principal = await auth.authenticate(request.cookies[cookieNames.access]);
+      return {
+        user:
+          principal === null
+            ? null
+            : toUser({
+                id: principal.userId,
+                email: principal.email,
+                name: principal.name,
+                role: principal.role,
+                created_at: principal.createdAt,
+              }),
+        canRefresh: request.cookies[cookieNames.refresh] !== undefined,
+      };
+    },
+  );
+
   app.post<{ Body: LoginBody }>(
     '/api/login',
     { config: { access: 'public' }, schema: { body: loginBodySchema } },
@@ -62,9 +89,11 @@ export function registerAuthRoutes(
     { config: { access: 'public' }, schema: { body: emptyBody } },
     async (request, reply) => {
       try {
+        // The CSRF binding cookie tells the browser the successor went to from any other one.
         const issued = await auth.refresh(
           request.cookies[cookieNames.refresh],
           requestContext(request),
+          request.cookies[cookieNames.csrf],
         );
         setSessionCookies(reply, issued);
         return { user: issued.user };

@@ -6,7 +6,7 @@ import {
 } from '@portcullis/contract/admin';
 import { sessionResponseSchema, type User } from '@portcullis/contract/auth';
 import type { Role } from '@portcullis/contract/roles';
-import { apiJson, withQuery } from '../../api/api-client';
+import { apiJson, apiNoContent, withQuery } from '../../api/api-client';
 import type { CursorPage } from '../../lib/use-cursor-list';
 
 export async function listUsersPage(
@@ -28,6 +28,15 @@ export async function updateUserRoleRequest(id: string, role: Role): Promise<Use
     { method: 'PATCH', body: { role } },
   );
   return user;
+}
+
+/** Clears every sign-in lock on the account; the server records who did it (audit). */
+export async function unlockUserRequest(id: string): Promise<void> {
+  await apiNoContent(`/api/admin/users/${encodeURIComponent(id)}/unlock`, {
+    method: 'POST',
+    // An empty JSON object, not an absent body: the server validates every POST body.
+    body: {},
+  });
 }
 
 export async function listAuditPage(

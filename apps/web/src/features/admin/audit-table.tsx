@@ -1,8 +1,11 @@
-import type { AuditEventType } from '@portcullis/contract/admin';
+import type { AuditEvent, AuditEventType } from '@portcullis/contract/admin';
+import { useRef } from 'react';
 import { userMessage } from '../../api/api-error';
+import { ActionButton } from '../../components/action-button';
 import { ErrorAlert, Loading } from '../../components/status-message';
 import { formatDateTime } from '../../lib/format-date';
-import { useCursorList } from '../../lib/use-cursor-list';
+import { useCursorList, useFocusAfterLoadMore } from '../../lib/use-cursor-list';
+import { describeUserAgent } from '../../lib/user-agent';
 import { listAuditPage } from './admin-api';
 
 const eventLabels: Record<AuditEventType, string> = {
@@ -16,16 +19,52 @@ const eventLabels: Record<AuditEventType, string> = {
   csrf_failed: 'CSRF check failed',
   refresh_token_reuse: 'Refresh token reused',
   session_revoked: 'Session revoked',
+  user_unlocked: 'Account unlocked',
+  audit_pruned: 'Audit log pruned',
 };
 
 const dash = '—';
+const rowIdPrefix = 'audit-event-';
+
+/**
+ * Who acted, by email: that is how admins know people. The id is the fallback for events recorded
+ * without one (sign-out and refresh-token reuse know the session, not the address).
+ */
+function Actor({ event }: { event: AuditEvent }) {
+  if (event.actorEmail !== null) return event.actorEmail;
+  if (event.actorId !== null) return <span className="mono">{event.actorId}</span>;
+  return dash;
+}
+
+/**
+ * "Chrome on Linux", with the full header one activation away: the raw string wraps to five
+ * lines in a table cell, and is still what an investigation needs.
+ */
+function UserAgent({ value }: { value: string | null }) {
+  if (value === null || value.trim() === '') return dash;
+  const summary = describeUserAgent(value);
+  if (summary === undefined) return <span className="user-agent-raw">{value}</span>;
+  return (
+    <details className="user-agent">
+      <summary>
+        {summary}
+        <span className="visually-hidden"> (show the full user agent)</span>
+      </summary>
+      <span className="user-agent-raw">{value}</span>
+    </details>
+  );
+}
 
 export function AuditTable() {
   const events = useCursorList(listAuditPage);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useFocusAfterLoadMore(events.loadedMore, rowIdPrefix, headingRef);
 
   return (
     <section className="panel" aria-labelledby="audit-heading">
-      <h2 id="audit-heading">Audit log</h2>
+      <h2 id="audit-heading" ref={headingRef} tabIndex={-1}>
+        Audit log
+      </h2>
       {events.status === 'loading' && <Loading label="Loading the audit log…" />}
       {events.status === 'error' && (
         <ErrorAlert message={userMessage(events.error)}>
@@ -54,7 +93,7 @@ export function AuditTable() {
             </thead>
             <tbody>
               {events.items.map((event) => (
-                <tr key={event.id}>
+                <tr key={event.id} id={`${rowIdPrefix}${event.id}`} tabIndex={-1}>
                   <td className="nowrap">
                     <time dateTime={event.at}>{formatDateTime(event.at)}</time>
                   </td>
@@ -64,10 +103,14 @@ export function AuditTable() {
                       {event.outcome === 'success' ? 'Success' : 'Failure'}
                     </span>
                   </td>
-                  <td>{event.actorEmail ?? event.actorId ?? dash}</td>
+                  <td>
+                    <Actor event={event} />
+                  </td>
                   <td className="mono">{event.targetId ?? dash}</td>
                   <td className="mono">{event.ip ?? dash}</td>
-                  <td className="user-agent">{event.userAgent ?? dash}</td>
+                  <td className="user-agent-cell">
+                    <UserAgent value={event.userAgent} />
+                  </td>
                   <td>{event.detail ?? dash}</td>
                 </tr>
               ))}
@@ -78,14 +121,13 @@ export function AuditTable() {
       {events.moreError !== undefined && <ErrorAlert message={userMessage(events.moreError)} />}
       {events.nextCursor !== null && (
         <div className="button-row">
-          <button
-            type="button"
+          <ActionButton
             className="button button--secondary"
             onClick={events.loadMore}
-            disabled={events.loadingMore}
+            unavailable={events.loadingMore}
           >
             {events.loadingMore ? 'Loading…' : 'Load more events'}
-          </button>
+          </ActionButton>
         </div>
       )}
     </section>

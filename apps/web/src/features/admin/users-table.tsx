@@ -1,15 +1,18 @@
 import type { AdminUser } from '@portcullis/contract/admin';
 import { roles, type Role } from '@portcullis/contract/roles';
-import { useState, type SubmitEvent } from 'react';
+import { useRef, useState, type SubmitEvent } from 'react';
 import { userMessage } from '../../api/api-error';
+import { ActionButton } from '../../components/action-button';
 import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
-import { formatDate, formatDateTime } from '../../lib/format-date';
-import { useCursorList } from '../../lib/use-cursor-list';
+import { formatDate, formatDateTime, formatTime, isSameDay } from '../../lib/format-date';
+import { useCountdown } from '../../lib/use-countdown';
+import { useCursorList, useFocusAfterLoadMore } from '../../lib/use-cursor-list';
 import { useAuth, useCurrentUser } from '../auth/auth-context';
 import { roleLabels } from '../auth/permissions';
-import { listUsersPage, updateUserRoleRequest } from './admin-api';
+import { listUsersPage, unlockUserRequest, updateUserRoleRequest } from './admin-api';
 
 const ROLE_COLUMN_ID = 'users-role-column';
+const rowIdPrefix = 'user-row-';
 
 interface RoleEditorProps {
   user: AdminUser;
@@ -22,6 +25,13 @@ interface RoleEditorProps {
  */
 function RoleEditor({ user, onSaved }: RoleEditorProps) {
   const [role, setRole] = useState<Role>(user.role);
+  // A saved role (here or by a reload of the list) becomes the select's value. The editor is
+  // not remounted for it: that would drop keyboard focus from the Save button just pressed.
+  const [savedRole, setSavedRole] = useState<Role>(user.role);
+  if (savedRole !== user.role) {
+    setSavedRole(user.role);
+    setRole(user.role);
+  }
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const emailCellId = `user-${user.id}-email`;
@@ -69,14 +79,14 @@ function RoleEditor({ user, onSaved }: RoleEditorProps) {
           </option>
         ))}
       </select>
-      <button
+      <ActionButton
         type="submit"
         className="button button--small"
-        disabled={busy || role === user.role}
+        unavailable={busy || role === user.role}
         aria-label={`Save role for ${user.email}`}
       >
         {busy ? 'Saving…' : 'Save'}
-      </button>
+      </ActionButton>
       {error !== undefined && (
         <p id={errorId} role="alert" className="field-error">
           {error}
@@ -86,9 +96,73 @@ function RoleEditor({ user, onSaved }: RoleEditorProps) {
   );
 }
 
-function lockedText(lockedUntil: string | null): string {
-  if (lockedUntil === null || Date.parse(lockedUntil) <= Date.now()) return 'No';
-  return `Until ${formatDateTime(lockedUntil)}`;
+interface LockCellProps {
+  user: AdminUser;
+  onUnlocked: (user: AdminUser, message: string) => void;
+}
+
+/**
+ * The account's sign-in lock as the server holds it, with its end, and the way out: an admin
+ * unlocks (the server records who did, in the audit log). The cell takes focus after an unlock,
+ * since the button that had it is gone.
+ */
+function LockCell({ user, onUnlocked }: LockCellProps) {
+  const until = user.lockedUntil === null ? null : Date.parse(user.lockedUntil);
+  // Re-renders while locked, so the cell clears itself when the lock runs out.
+  const locked = useCountdown(until !== null && Number.isFinite(until) ? until : null) > 0;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const cellRef = useRef<HTMLTableCellElement>(null);
+  const errorId = `user-${user.id}-unlock-error`;
+
+  const unlock = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await unlockUserRequest(user.id);
+      onUnlocked({ ...user, lockedUntil: null }, `${user.email} is unlocked.`);
+      cellRef.current?.focus();
+    } catch (caught) {
+      setError(userMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <td ref={cellRef} tabIndex={-1} className="lock-cell">
+      {locked && user.lockedUntil !== null ? (
+        <div className="lock-state">
+          <span>
+            Locked until{' '}
+            <time dateTime={user.lockedUntil} title={formatDateTime(user.lockedUntil)}>
+              {isSameDay(user.lockedUntil)
+                ? formatTime(user.lockedUntil)
+                : formatDateTime(user.lockedUntil)}
+            </time>
+          </span>
+          <ActionButton
+            className="button button--secondary button--small"
+            unavailable={busy}
+            aria-label={`Unlock ${user.email}`}
+            aria-describedby={error === undefined ? undefined : errorId}
+            onClick={() => {
+              void unlock();
+            }}
+          >
+            {busy ? 'Unlocking…' : 'Unlock'}
+          </ActionButton>
+          {error !== undefined && (
+            <p id={errorId} role="alert" className="field-error">
+              {error}
+            </p>
+          )}
+        </div>
+      ) : (
+        'Not locked'
+      )}
+    </td>
+  );
 }
 
 export function UsersTable() {
@@ -96,10 +170,14 @@ export function UsersTable() {
   const { reload } = useAuth();
   const users = useCursorList(listUsersPage);
   const [status, setStatus] = useState('');
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useFocusAfterLoadMore(users.loadedMore, rowIdPrefix, headingRef);
 
   return (
     <section className="panel" aria-labelledby="users-heading">
-      <h2 id="users-heading">Users</h2>
+      <h2 id="users-heading" ref={headingRef} tabIndex={-1}>
+        Users
+      </h2>
       <StatusMessage message={status} />
       {users.status === 'loading' && <Loading label="Loading users…" />}
       {users.status === 'error' && (
@@ -119,13 +197,13 @@ export function UsersTable() {
                 <th scope="col" id={ROLE_COLUMN_ID}>
                   Role
                 </th>
-                <th scope="col">Locked</th>
+                <th scope="col">Sign-in lock</th>
                 <th scope="col">Joined</th>
               </tr>
             </thead>
             <tbody>
               {users.items.map((user) => (
-                <tr key={user.id}>
+                <tr key={user.id} id={`${rowIdPrefix}${user.id}`} tabIndex={-1}>
                   <td>
                     {user.name}
                     {user.id === currentUser.id && <span className="you-badge"> (you)</span>}
@@ -133,8 +211,6 @@ export function UsersTable() {
                   <td id={`user-${user.id}-email`}>{user.email}</td>
                   <td>
                     <RoleEditor
-                      // A new editor after each save, so its select starts from the saved role.
-                      key={`${user.id}-${user.role}`}
                       user={user}
                       onSaved={(updated, message) => {
                         users.replace(updated);
@@ -144,7 +220,13 @@ export function UsersTable() {
                       }}
                     />
                   </td>
-                  <td>{lockedText(user.lockedUntil)}</td>
+                  <LockCell
+                    user={user}
+                    onUnlocked={(updated, message) => {
+                      users.replace(updated);
+                      setStatus(message);
+                    }}
+                  />
                   <td>
                     <time dateTime={user.createdAt}>{formatDate(user.createdAt)}</time>
                   </td>
@@ -157,14 +239,13 @@ export function UsersTable() {
       {users.moreError !== undefined && <ErrorAlert message={userMessage(users.moreError)} />}
       {users.nextCursor !== null && (
         <div className="button-row">
-          <button
-            type="button"
+          <ActionButton
             className="button button--secondary"
             onClick={users.loadMore}
-            disabled={users.loadingMore}
+            unavailable={users.loadingMore}
           >
             {users.loadingMore ? 'Loading…' : 'Load more users'}
-          </button>
+          </ActionButton>
         </div>
       )}
     </section>

@@ -8,11 +8,6 @@ import { apiJson, apiNoContent } from '../../api/api-client';
 import { invalidateCsrfToken } from '../../api/csrf-token';
 import { announceSessionChange } from '../../api/session-sync';
 
-export async function fetchCurrentUser(signal?: AbortSignal): Promise<User> {
-  const { user } = await apiJson('/api/profile', sessionResponseSchema, { signal });
-  return user;
-}
-
 export async function signInRequest(body: LoginBody): Promise<User> {
   const { user } = await apiJson('/api/login', sessionResponseSchema, {
     method: 'POST',

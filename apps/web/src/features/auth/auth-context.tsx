@@ -9,10 +9,11 @@ import {
   useState,
   type ReactNode,
 } from 'react';
-import { ApiError, isAbortError } from '../../api/api-error';
+import { isAbortError } from '../../api/api-error';
 import { subscribeSessionEvents } from '../../api/session-events';
 import { startSessionSync } from '../../api/session-sync';
-import { fetchCurrentUser, signInRequest, signOutRequest } from './auth-api';
+import { fetchCurrentUser } from '../../api/api-client';
+import { signInRequest, signOutRequest } from './auth-api';
 
 /** Why nobody is signed in, so the sign-in page can say the right thing. */
 export type AnonymousReason = 'initial' | 'signed-out' | 'session-ended';
@@ -51,8 +52,9 @@ function endedState(previous: AuthState, reason: AnonymousReason): AuthState {
 
 /**
  * Who is signed in. Session tokens live in HttpOnly cookies that scripts cannot read, so the only
- * way to know is to ask the server: GET /api/profile at start (after one refresh attempt on 401)
- * and again whenever the API layer reports that something changed.
+ * way to know is to ask the server: GET /api/session at start (which answers a visitor without a
+ * refusal, and refreshes first when only the refresh cookie is left) and again whenever the API
+ * layer reports that something changed.
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<AuthState>({ status: 'loading' });
@@ -62,17 +64,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     lastCheckedAt.current = Date.now();
     try {
       const user = await fetchCurrentUser(signal);
-      setState({ status: 'authenticated', user });
+      if (user === null) setState((previous) => endedState(previous, 'session-ended'));
+      else setState({ status: 'authenticated', user });
     } catch (error) {
       if (isAbortError(error)) return;
-      if (error instanceof ApiError && error.status === 401) {
-        setState((previous) => endedState(previous, 'session-ended'));
-      } else {
-        // A passing outage must not sign anybody out; it only blocks a first load.
-        setState((previous) =>
-          previous.status === 'authenticated' ? previous : { status: 'unavailable', error },
-        );
-      }
+      // A passing outage must not sign anybody out; it only blocks a first load.
+      setState((previous) =>
+        previous.status === 'authenticated' ? previous : { status: 'unavailable', error },
+      );
     }
   }, []);
 

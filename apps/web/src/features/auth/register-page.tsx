@@ -2,6 +2,7 @@ import { registerBodySchema } from '@portcullis/contract/auth';
 import { PASSWORD_MIN_LENGTH_DEFAULT } from '@portcullis/contract/password-policy';
 import { useId, useMemo, useState, type SubmitEvent } from 'react';
 import { Link, Navigate, useNavigate } from 'react-router';
+import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
 import { PasswordStrengthMeter } from '../../components/password-strength-meter';
@@ -106,9 +107,9 @@ export function RegisterPage() {
           }
         />
         <div className="button-row">
-          <button type="submit" className="button" disabled={submitting}>
+          <ActionButton type="submit" className="button" unavailable={submitting}>
             {submitting ? 'Creating account…' : 'Create account'}
-          </button>
+          </ActionButton>
         </div>
       </form>
       <p className="form-footer">

@@ -1,6 +1,8 @@
 import { loginBodySchema } from '@portcullis/contract/auth';
 import { useId, useState, type SubmitEvent } from 'react';
 import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
+import { ApiError, waitMessageFor } from '../../api/api-error';
+import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
 import { TextField } from '../../components/text-field';
@@ -11,11 +13,55 @@ import {
   type FormErrors,
 } from '../../lib/form-errors';
 import { safeNextPath } from '../../lib/safe-redirect';
+import { formatCountdown, useCountdown } from '../../lib/use-countdown';
 import { useAuth } from './auth-context';
 import { readSignInNotice, signInNoticeMessages } from './sign-in-notice';
 
 type Field = 'email' | 'password';
 const fieldNames: readonly Field[] = ['email', 'password'];
+
+/** A refusal that came with a wait (Retry-After): sign-in is paused until it is over. */
+interface Pause {
+  /** "Too many sign-in attempts.", from the error catalogue's wait messages. */
+  lead: string;
+  /** Milliseconds since the epoch. */
+  until: number;
+}
+
+function pauseFrom(error: unknown): Pause | null {
+  if (!(error instanceof ApiError) || error.retryAfterSeconds === undefined) return null;
+  const lead = waitMessageFor(error.code);
+  if (lead === undefined) return null;
+  return { lead, until: Date.now() + error.retryAfterSeconds * 1000 };
+}
+
+function PauseMessage({
+  id,
+  pause,
+  secondsLeft,
+}: {
+  id: string;
+  pause: Pause;
+  secondsLeft: number;
+}) {
+  return (
+    <span id={id}>
+      {pause.lead}{' '}
+      {secondsLeft > 0 ? (
+        <>
+          Try again in{' '}
+          {/* A timer is not live: the summary announced the wait once, not every second. */}
+          <span role="timer" aria-live="off">
+            {formatCountdown(secondsLeft)}
+          </span>
+          .
+        </>
+      ) : (
+        'You can try again now.'
+      )}
+    </span>
+  );
+}
 
 export function SignInPage() {
   const { state, signIn } = useAuth();
@@ -27,12 +73,16 @@ export function SignInPage() {
     email: { id: `${idPrefix}email`, label: 'Email' },
     password: { id: `${idPrefix}password`, label: 'Password' },
   };
+  const pauseId = `${idPrefix}pause`;
 
   const [email, setEmail] = useState(notice?.email ?? '');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
   const [attempt, setAttempt] = useState(0);
   const [submitting, setSubmitting] = useState(false);
+  const [pause, setPause] = useState<Pause | null>(null);
+  const secondsLeft = useCountdown(pause?.until ?? null);
+  const paused = pause !== null && secondsLeft > 0;
 
   if (state.status === 'authenticated') {
     return <Navigate to={safeNextPath(searchParams.get('next')) ?? '/notes'} replace />;
@@ -46,6 +96,7 @@ export function SignInPage() {
   const submit = async () => {
     const validation = validateForm(loginBodySchema, { email, password });
     if (!validation.ok) {
+      setPause(null);
       fail(validation.errors);
       return;
     }
@@ -55,14 +106,17 @@ export function SignInPage() {
       await signIn(validation.data);
     } catch (error) {
       setPassword('');
-      fail(formErrorsFromApi(error, fieldNames));
+      const next = pauseFrom(error);
+      setPause(next);
+      fail(next === null ? formErrorsFromApi(error, fieldNames) : noFormErrors());
       setSubmitting(false);
     }
   };
 
   const handleSubmit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (!submitting) void submit();
+    // While paused the server would refuse even the right password, so nothing is sent.
+    if (!submitting && !paused) void submit();
   };
 
   return (
@@ -73,7 +127,16 @@ export function SignInPage() {
         </p>
       )}
       <form className="form" noValidate onSubmit={handleSubmit} aria-label="Sign in">
-        <ErrorSummary errors={errors} fields={fields} attempt={attempt} />
+        <ErrorSummary
+          errors={errors}
+          fields={fields}
+          attempt={attempt}
+          leading={
+            pause === null ? undefined : (
+              <PauseMessage id={pauseId} pause={pause} secondsLeft={secondsLeft} />
+            )
+          }
+        />
         <TextField
           id={fields.email.id}
           label={fields.email.label}
@@ -93,9 +156,14 @@ export function SignInPage() {
           error={errors.fields.password}
         />
         <div className="button-row">
-          <button type="submit" className="button" disabled={submitting}>
+          <ActionButton
+            type="submit"
+            className="button"
+            unavailable={submitting || paused}
+            aria-describedby={paused ? pauseId : undefined}
+          >
             {submitting ? 'Signing in…' : 'Sign in'}
-          </button>
+          </ActionButton>
         </div>
       </form>
       <p className="form-footer">

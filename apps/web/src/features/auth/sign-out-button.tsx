@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { userMessage } from '../../api/api-error';
+import { ActionButton } from '../../components/action-button';
 import { useAuth } from './auth-context';
 
 /**
@@ -25,16 +26,15 @@ export function SignOutButton() {
 
   return (
     <>
-      <button
-        type="button"
+      <ActionButton
         className="button button--secondary button--small"
-        disabled={busy}
+        unavailable={busy}
         onClick={() => {
           void handleClick();
         }}
       >
         {busy ? 'Signing out…' : 'Sign out'}
-      </button>
+      </ActionButton>
       {error !== undefined && (
         <p role="alert" className="header-error">
           {error}

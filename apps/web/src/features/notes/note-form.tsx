@@ -1,6 +1,7 @@
 import { NOTE_BODY_MAX, NOTE_TITLE_MAX } from '@portcullis/contract/notes';
 import { useEffect, useRef, useState, type SubmitEvent } from 'react';
 import type { ZodType } from 'zod';
+import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { TextAreaField, TextField } from '../../components/text-field';
 import {
@@ -104,18 +105,17 @@ export function NoteForm<B>(props: NoteFormProps<B>) {
         hint={`Plain text, up to ${NOTE_BODY_MAX.toLocaleString('en')} characters.`}
       />
       <div className="button-row">
-        <button type="submit" className="button" disabled={submitting}>
+        <ActionButton type="submit" className="button" unavailable={submitting}>
           {submitting ? props.busyLabel : props.submitLabel}
-        </button>
+        </ActionButton>
         {props.onCancel !== undefined && (
-          <button
-            type="button"
+          <ActionButton
             className="button button--secondary"
             onClick={props.onCancel}
-            disabled={submitting}
+            unavailable={submitting}
           >
             Cancel
-          </button>
+          </ActionButton>
         )}
       </div>
     </form>

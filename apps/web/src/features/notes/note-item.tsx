@@ -13,6 +13,8 @@ interface NoteItemProps {
   onDelete: () => void;
 }
 
+export const noteElementIdPrefix = 'note-';
+
 /**
  * One note. Title and body are user content and are only ever rendered as React text children,
  * which the DOM receives as text nodes: `<img src=x onerror=...>` shows as those characters.
@@ -53,7 +55,8 @@ export function NoteItem({ note, canWrite, editing, ...actions }: NoteItemProps)
   const edited = note.updatedAt !== note.createdAt;
   return (
     <li className="note">
-      <article aria-labelledby={titleId}>
+      {/* Focusable by script: "load more" moves focus to the first note it added. */}
+      <article id={`${noteElementIdPrefix}${note.id}`} tabIndex={-1} aria-labelledby={titleId}>
         <h3 id={titleId} className="note-title">
           {note.title}
         </h3>

@@ -1,14 +1,15 @@
 import { createNoteBodySchema, type Note } from '@portcullis/contract/notes';
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, userMessage } from '../../api/api-error';
+import { ActionButton } from '../../components/action-button';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { Page } from '../../components/page';
 import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
-import { useCursorList } from '../../lib/use-cursor-list';
+import { useCursorList, useFocusAfterLoadMore } from '../../lib/use-cursor-list';
 import { useCurrentUser } from '../auth/auth-context';
 import { canWriteNotes } from '../auth/permissions';
 import { NoteForm } from './note-form';
-import { NoteItem } from './note-item';
+import { NoteItem, noteElementIdPrefix } from './note-item';
 import {
   createNoteRequest,
   deleteNoteRequest,
@@ -29,6 +30,7 @@ export function NotesPage() {
   const listHeadingRef = useRef<HTMLHeadingElement>(null);
   const readOnlyNoticeRef = useRef<HTMLParagraphElement>(null);
   const couldWrite = useRef(canWrite);
+  useFocusAfterLoadMore(notes.loadedMore, noteElementIdPrefix, listHeadingRef);
 
   useEffect(() => {
     // The role can drop while the page is open (an admin made this user a guest). The server
@@ -152,14 +154,13 @@ export function NotesPage() {
           {notes.moreError !== undefined && <ErrorAlert message={userMessage(notes.moreError)} />}
           {notes.nextCursor !== null && (
             <div className="button-row">
-              <button
-                type="button"
+              <ActionButton
                 className="button button--secondary"
                 onClick={notes.loadMore}
-                disabled={notes.loadingMore}
+                unavailable={notes.loadingMore}
               >
                 {notes.loadingMore ? 'Loading…' : 'Load more notes'}
-              </button>
+              </ActionButton>
             </div>
           )}
         </section>

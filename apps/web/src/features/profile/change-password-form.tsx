@@ -1,6 +1,7 @@
 import { PASSWORD_MIN_LENGTH_DEFAULT } from '@portcullis/contract/password-policy';
 import { changePasswordBodySchema } from '@portcullis/contract/profile';
 import { useId, useMemo, useState, type SubmitEvent } from 'react';
+import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { PasswordStrengthMeter } from '../../components/password-strength-meter';
 import { StatusMessage } from '../../components/status-message';
@@ -106,9 +107,9 @@ export function ChangePasswordForm() {
           }
         />
         <div className="button-row">
-          <button type="submit" className="button" disabled={submitting}>
+          <ActionButton type="submit" className="button" unavailable={submitting}>
             {submitting ? 'Changing password…' : 'Change password'}
-          </button>
+          </ActionButton>
         </div>
         <StatusMessage message={status} />
       </form>

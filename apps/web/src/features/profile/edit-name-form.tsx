@@ -1,5 +1,6 @@
 import { updateProfileBodySchema } from '@portcullis/contract/profile';
 import { useId, useState, type SubmitEvent } from 'react';
+import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { StatusMessage } from '../../components/status-message';
 import { TextField } from '../../components/text-field';
@@ -73,9 +74,9 @@ export function EditNameForm() {
           error={errors.fields.name}
         />
         <div className="button-row">
-          <button type="submit" className="button" disabled={submitting}>
+          <ActionButton type="submit" className="button" unavailable={submitting}>
             {submitting ? 'Saving…' : 'Save name'}
-          </button>
+          </ActionButton>
         </div>
         <StatusMessage message={status} />
       </form>

@@ -10,6 +10,7 @@ import { AccessTokenService } from './lib/access-token.js';
 import type { CounterStore } from './lib/counter-store.js';
 import { MemoryCounterStore } from './lib/counter-store.js';
 import { DbCounterStore } from './lib/db-counter-store.js';
+import { DbInvalidationLog, InvalidationLogFollower } from './lib/db-invalidation-log.js';
 import { preloadBreachedPasswords } from './lib/breached-passwords.js';
 import { createLogger } from './lib/logger.js';
 import { createPasswordHasher } from './lib/password-hasher.js';
@@ -20,6 +21,7 @@ import { registerAdminRoutes } from './modules/admin/admin-routes.js';
 import { AdminService } from './modules/admin/admin-service.js';
 import { AuditRepository } from './modules/audit/audit-repository.js';
 import { AuditService } from './modules/audit/audit-service.js';
+import { HOUSEKEEPING_INTERVAL_MS, runHousekeeping } from './modules/audit/housekeeping.js';
 import { registerAuthRoutes } from './modules/auth/auth-routes.js';
 import { AuthService } from './modules/auth/auth-service.js';
 import { LoginThrottle } from './modules/auth/login-throttle.js';
@@ -30,6 +32,7 @@ import {
   type InvalidationBus,
 } from './modules/auth/session-state.js';
 import { registerHealthRoutes } from './modules/health/health-routes.js';
+import { registerMailModule } from './modules/mail/mail-module.js';
 import { registerNotesRoutes } from './modules/notes/notes-routes.js';
 import { NotesRepository } from './modules/notes/notes-repository.js';
 import { NotesService } from './modules/notes/notes-service.js';
@@ -41,7 +44,8 @@ import { registerCors } from './plugins/cors.js';
 import { registerCsrf } from './plugins/csrf.js';
 import { AppError } from './lib/app-error.js';
 import { registerErrorHandler, sendError, toAppError } from './plugins/error-handler.js';
-import { createClientRateLimit, registerApiRateLimit } from './plugins/rate-limit.js';
+import { createClientRateLimit, registerRateLimit } from './plugins/rate-limit.js';
+import { registerRoutePolicy } from './plugins/route-policy.js';
 import { registerRequestLog } from './plugins/request-log.js';
 import { apiHeaders, registerSecurityHeaders } from './plugins/security-headers.js';
 import { registerSpa } from './plugins/spa.js';
@@ -141,6 +145,23 @@ export async function buildApp(
   const sessions = new SessionRepository(db);
   const audit = new AuditService(new AuditRepository(db), app.log);
   const sessionState = new SessionStateService(sessions, bus);
+  // Changes made by the operator's CLI reach this instance through the database (ADR 009).
+  const cliInvalidations = new InvalidationLogFollower(
+    new DbInvalidationLog(db),
+    (event) => {
+      sessionState.forget(event);
+    },
+    {
+      onError: (error) => {
+        app.log.warn({ err: error }, 'invalidation log unreadable');
+      },
+    },
+  );
+  app.addHook('onReady', (done) => {
+    cliInvalidations.start();
+    done();
+  });
+  const throttle = new LoginThrottle({ fast: fastCounters, durable: durableCounters });
   const hasher = createPasswordHasher(config.hashing);
   const policy = createPasswordPolicy({ minLength: config.passwordMinLength });
   const auth = new AuthService({
@@ -149,7 +170,7 @@ export async function buildApp(
     sessionState,
     hasher,
     policy,
-    throttle: new LoginThrottle({ fast: fastCounters, durable: durableCounters }),
+    throttle,
     fastCounters,
     audit,
     accessTokens: new AccessTokenService({
@@ -180,6 +201,7 @@ export async function buildApp(
 
   registerErrorHandler(app);
   registerZodValidation(app);
+  registerRoutePolicy(app);
   registerSecurityHeaders(app);
   refuseWhileClosing(app);
   registerCors(app, config.corsOrigins);
@@ -187,10 +209,11 @@ export async function buildApp(
     options.stores?.rateLimitCounters ?? fastCounters,
     config.rateLimit,
   );
-  registerApiRateLimit(app, consumeRateLimit);
+  registerRateLimit(app, consumeRateLimit);
   await app.register(fastifyCookie);
   registerCsrf(app, {
     secret: secrets.csrfSecret,
+    publicOrigin: config.publicOrigin,
     allowedOrigins: [config.publicOrigin, ...config.corsOrigins],
     onFailure: (request, reason) => {
       void audit.record(requestContext(request), {
@@ -215,12 +238,13 @@ export async function buildApp(
     sessionState,
     passwordMinLength: config.passwordMinLength,
   });
+  registerMailModule(app, { db, config });
   registerNotesRoutes(app, { notes: new NotesService(new NotesRepository(db)) });
   registerAdminRoutes(app, {
-    admin: new AdminService({ users, sessionState, audit, durableCounters }),
+    admin: new AdminService({ users, sessions, sessionState, audit, throttle }),
     audit,
   });
-  await registerSpa(app, { webDistDir: options.webDistDir ?? defaultWebDistDir, consumeRateLimit });
+  await registerSpa(app, { webDistDir: options.webDistDir ?? defaultWebDistDir });
 
   // The breached-password list takes a few hundred milliseconds to load; do it in slices once the
   // server listens, so neither start-up nor the first registration waits for it.
@@ -232,15 +256,20 @@ export async function buildApp(
   });
 
   const housekeeping = setInterval(() => {
-    sessions.deleteExpired(Date.now()).catch((error: unknown) => {
-      app.log.warn({ err: error }, 'session housekeeping failed');
+    void runHousekeeping({
+      sessions,
+      counters: durableCounters,
+      audit,
+      auditRetentionMs: config.auditRetentionDays * 86_400_000,
+      log: app.log,
     });
-  }, 3_600_000);
+  }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
 
   app.addHook('onClose', async () => {
     clearInterval(housekeeping);
     memoryCounters?.close();
+    await cliInvalidations.close();
     await bus.close();
     await db.destroy();
   });

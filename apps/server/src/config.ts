@@ -58,6 +58,10 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().default(''),
   JWT_SECRETS: z.string().min(1).optional(),
   CSRF_SECRET: z.string().min(1).optional(),
+  SMTP_URL: z.string().min(1).optional(),
+  SMTP_FROM: z.string().min(1).optional(),
+  SMTP_TLS_CA_FILE: z.string().min(1).optional(),
+  SMTP_REQUIRE_TLS: z.enum(['true', 'false']).optional(),
   ACCESS_TOKEN_TTL_SECONDS: intFromEnv(30, 3600).default(900),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(300, 90 * 86400).default(7 * 86400),
   SESSION_MAX_AGE_SECONDS: intFromEnv(300, 365 * 86400).default(30 * 86400),
@@ -71,6 +75,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FILE: z.string().min(1).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).default(10),
+  AUDIT_RETENTION_DAYS: intFromEnv(1, 36_500).default(365),
 });
 
 export type TrustProxy = false | number | string[];
@@ -94,6 +99,7 @@ export interface AppConfig {
   /** Newest first: the first signs, all verify, so keys rotate without signing everyone out. */
   jwtSecrets: string[] | undefined;
   csrfSecret: string | undefined;
+  mail: MailConfig;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   sessionMaxAgeSeconds: number;
@@ -102,6 +108,8 @@ export interface AppConfig {
   hashing: { concurrency: number; queueMax: number };
   log: { level: string; file: string | undefined };
   shutdownTimeoutSeconds: number;
+  /** Audit events older than this are pruned by the hourly housekeeping job. */
+  auditRetentionDays: number;
 }
 
 function parseTrustProxy(raw: string | undefined): TrustProxy {
@@ -161,6 +169,85 @@ function parseSecrets(variable: string, raw: string | undefined): string[] | und
 function isLoopbackHost(origin: string): boolean {
   const { hostname } = new URL(origin);
   return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+/** Where mail goes: an SMTP server, or (on localhost only) files in the data directory. */
+export interface MailConfig {
+  from: { name: string; address: string };
+  transport:
+    | {
+        kind: 'smtp';
+        /** May carry the SMTP password: never logged, never echoed in an error. */
+        url: string;
+        /** STARTTLS must succeed before anything is sent (meaningless for smtps://, TLS from the start). */
+        requireTls: boolean;
+        /** A PEM bundle trusted in addition to the system's CAs (a private mail relay). */
+        tlsCaFile: string | undefined;
+      }
+    | { kind: 'outbox'; dir: string };
+}
+
+const DEVELOPMENT_MAIL_FROM = 'Portcullis <no-reply@localhost>';
+
+/** `address` or `Name <address>`; one address, and no line break to inject a header with. */
+function parseMailFrom(raw: string): MailConfig['from'] {
+  const trimmed = raw.trim();
+  const named = /^(.*?)\s*<([^<>]*)>$/.exec(trimmed);
+  const name = (named?.[1] ?? '').replace(/^"(.*)"$/, '$1');
+  const address = named?.[2] ?? trimmed;
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  const unsafeName = /[\u0000-\u001f\u007f<>"]/;
+  if (!/^[^\s<>@",;]+@[^\s<>@",;]+$/.test(address) || unsafeName.test(name)) {
+    throw new ConfigError('SMTP_FROM', 'must be an address or "Name <address>"');
+  }
+  return { name, address };
+}
+
+function parseMail(
+  env: { url?: string; from?: string; tlsCaFile?: string; requireTls?: 'true' | 'false' },
+  publicOrigin: string,
+  dataDir: string,
+): MailConfig {
+  const local = isLoopbackHost(publicOrigin);
+  if (env.url === undefined) {
+    // A deployment whose verification and reset links go nowhere would strand its users.
+    if (!local)
+      throw new ConfigError('SMTP_URL', 'must be set when PUBLIC_ORIGIN is not localhost');
+    return {
+      from: parseMailFrom(env.from ?? DEVELOPMENT_MAIL_FROM),
+      transport: { kind: 'outbox', dir: path.join(dataDir, 'outbox') },
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(env.url);
+  } catch {
+    // Not echoed: the URL may carry the SMTP password.
+    throw new ConfigError('SMTP_URL', 'is not a URL (smtp://user:password@host:587)');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new ConfigError(
+      'SMTP_URL',
+      'must be smtp:// (STARTTLS) or smtps:// (TLS from the start)',
+    );
+  }
+  if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '') {
+    throw new ConfigError('SMTP_URL', 'takes a host, a port and credentials only');
+  }
+  // The development default is an address no real mail server would accept mail from.
+  if (!local && env.from === undefined) {
+    throw new ConfigError('SMTP_FROM', 'must be set when PUBLIC_ORIGIN is not localhost');
+  }
+  const requireTls = env.requireTls === undefined ? !local : env.requireTls === 'true';
+  const relayOnThisMachine = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!requireTls && !local && url.protocol === 'smtp:' && !relayOnThisMachine) {
+    // One-time links would cross the network in clear text, readable and usable by anyone on the path.
+    throw new ConfigError('SMTP_REQUIRE_TLS', 'may be false only for a mail relay on this machine');
+  }
+  return {
+    from: parseMailFrom(env.from ?? DEVELOPMENT_MAIL_FROM),
+    transport: { kind: 'smtp', url: env.url, requireTls, tlsCaFile: env.tlsCaFile },
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
@@ -236,6 +323,17 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     );
   }
 
+  const mail = parseMail(
+    {
+      url: e.SMTP_URL,
+      from: e.SMTP_FROM,
+      tlsCaFile: e.SMTP_TLS_CA_FILE,
+      requireTls: e.SMTP_REQUIRE_TLS,
+    },
+    publicOrigin,
+    dataDir,
+  );
+
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -251,6 +349,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     corsOrigins,
     jwtSecrets,
     csrfSecret,
+    mail,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
@@ -259,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     hashing: { concurrency: e.HASH_CONCURRENCY, queueMax: e.HASH_QUEUE_MAX },
     log: { level: e.LOG_LEVEL, file: e.LOG_FILE },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
   };
 }
 

@@ -105,6 +105,69 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-invalidation-log': {
+    async up(db: Kysely<unknown>) {
+      // Append-only changes made outside a running instance (the operator's CLI); every instance
+      // polls it by id. Ids must never be reused after old rows are pruned, or an instance would
+      // skip new rows: AUTOINCREMENT on SQLite, a sequence on PostgreSQL.
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      await db.schema
+        .createTable('invalidations')
+        .addColumn('id', postgres ? 'bigserial' : 'integer', (col) =>
+          postgres ? col.primaryKey() : col.primaryKey().autoIncrement(),
+        )
+        .addColumn('kind', 'text', (col) => col.notNull())
+        .addColumn('subject', 'text')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .execute();
+      // Housekeeping deletes expired counters by this column.
+      await db.schema
+        .createIndex('counters_reset_at_idx')
+        .on('counters')
+        .column('reset_at')
+        .execute();
+    },
+  },
+  '003-refresh-token-browser-binding': {
+    async up(db: Kysely<unknown>) {
+      // A rotated token replayed within the grace window gets its successor again, but only in
+      // the browser the successor went to; from anywhere else it is reuse (docs/decisions/001).
+      await db.schema.alterTable('refresh_tokens').addColumn('csrf_binding_hash', 'text').execute();
+      await db.schema.alterTable('refresh_tokens').addColumn('successor_sealed', 'text').execute();
+    },
+  },
+  '004-mail-outbox': {
+    async up(db: Kysely<unknown>) {
+      // The durable mail queue: a message is a row before it is a send, so a restart or an SMTP
+      // outage delays mail and never loses it. `dedupe_key` (a SHA-256) makes one token one message.
+      await db.schema
+        .createTable('mail_outbox')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('dedupe_key', 'text', (col) => col.notNull().unique())
+        .addColumn('recipient', 'text', (col) => col.notNull())
+        .addColumn('kind', 'text', (col) => col.notNull())
+        .addColumn('subject', 'text', (col) => col.notNull())
+        .addColumn('text_body', 'text')
+        .addColumn('html_body', 'text')
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('sent_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('mail_outbox_due_idx')
+        .on('mail_outbox')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('mail_outbox_created_idx')
+        .on('mail_outbox')
+        .columns(['created_at', 'id'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+import type { MailKind, MailStatus } from '@portcullis/contract/mail';
 import type { Role } from '@portcullis/contract/roles';
 
 /**
@@ -32,6 +34,13 @@ export interface RefreshTokensTable {
   created_at: number;
   expires_at: number;
   rotated_at: number | null;
+  /**
+   * SHA-256 of the CSRF binding cookie of the browser this token was issued to by rotation (null
+   * for the token issued at sign-in, whose response replaces the binding). See docs/decisions/001.
+   */
+  csrf_binding_hash: string | null;
+  /** Once rotated: the successor, encrypted under a key only this token's holder can derive. */
+  successor_sealed: string | null;
 }
 
 export interface NotesTable {
@@ -62,6 +71,35 @@ export interface CountersTable {
   reset_at: number;
 }
 
+/** Cache invalidations written by the operator's CLI, for running instances to apply. */
+export interface InvalidationsTable {
+  id: Generated<number>;
+  kind: 'user' | 'session' | 'all';
+  /** The user or session id; null for `all`. */
+  subject: string | null;
+  created_at: number;
+}
+
+/** The durable mail queue (modules/mail). */
+export interface MailOutboxTable {
+  id: string;
+  /** SHA-256 of the caller's key (e.g. the token's purpose and id): one key, one message. */
+  dedupe_key: string;
+  recipient: string;
+  kind: MailKind;
+  subject: string;
+  /** Null once sent or failed: the bodies hold one-time links. */
+  text_body: string | null;
+  html_body: string | null;
+  status: MailStatus;
+  attempts: number;
+  /** When pending: the next attempt; when sending: when the claim lapses; otherwise null. */
+  next_attempt_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -69,4 +107,6 @@ export interface Database {
   notes: NotesTable;
   audit_events: AuditEventsTable;
   counters: CountersTable;
+  invalidations: InvalidationsTable;
+  mail_outbox: MailOutboxTable;
 }

@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 // A small API client for seeding: it keeps cookies like a browser and sends the CSRF token and
 // Origin on every unsafe request, so the bench goes through the same defences a browser does.
 import http from 'node:http';
@@ -96,10 +98,16 @@ export class ApiClient {
     return csrfToken;
   }
 
-  /** Registers (201) and signs in; afterwards the client holds session cookies and a fresh token. */
-  async registerAndLogin({ email, password, name }) {
+  /**
+   * Registers (202), follows the verification link the server wrote to its local outbox (the
+   * bench runs without SMTP_URL on a localhost origin), and signs in; afterwards the client holds
+   * session cookies and a fresh token.
+   */
+  async registerAndLogin({ email, password, name, dataDir }) {
     await this.refreshCsrf();
-    await this.expect(201, 'POST', '/api/register', { email, password, name });
+    await this.expect(202, 'POST', '/api/register', { email, password, name });
+    const token = await verificationTokenFromOutbox(dataDir, email);
+    await this.expect(200, 'POST', '/api/verify-email', { token });
     await this.expect(200, 'POST', '/api/login', { email, password });
     // Login rotates the CSRF binding, so the token from before is dead by design.
     await this.refreshCsrf();
@@ -115,5 +123,22 @@ export class ApiClient {
       headers['content-type'] = 'application/json';
     }
     return headers;
+  }
+}
+
+/** The token of the verification link mailed to `email`, read from the server's outbox files. */
+async function verificationTokenFromOutbox(dataDir, email) {
+  const dir = path.join(dataDir, 'outbox');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const names = await readdir(dir).catch(() => []);
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const message = JSON.parse(await readFile(path.join(dir, name), 'utf8'));
+      if (message.to !== email) continue;
+      const link = message.links.find((candidate) => candidate.includes('/verify-email#token='));
+      if (link !== undefined) return new URL(link).hash.slice('#token='.length);
+    }
+    if (Date.now() > deadline) throw new Error(`no verification mail for ${email} in ${dir}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -634,6 +634,7 @@ async function growthScenario(floor) {
     email: 'growth@bench.example',
     password: PASSWORD,
     name: 'Growth',
+    dataDir,
   });
   const { user: me } = await user.expect(200, 'GET', '/api/profile');
   for (let i = 0; i < settings.smallNotes; i += 1) {
@@ -778,7 +779,12 @@ async function httpsScenario(floorBody) {
   const certFile = path.join(dataDir, 'dev-cert.pem');
   const keyFile = path.join(dataDir, 'dev-key.pem');
   const user = new ApiClient(server.origin, { publicOrigin, ca: readFileSync(certFile) });
-  await user.registerAndLogin({ email: 'tls@bench.example', password: PASSWORD, name: 'Bench' });
+  await user.registerAndLogin({
+    email: 'tls@bench.example',
+    password: PASSWORD,
+    name: 'Bench',
+    dataDir,
+  });
   const floor = await startFloor({ kind: 'https', body: floorBody, certFile, keyFile });
   log('scenario 6: GET /api/profile over the server’s own TLS');
   const measured = await interleaved([
@@ -833,7 +839,12 @@ async function soakScenario() {
   const port = await freePort();
   const server = await startServer({ env: serverEnv(dataDir, port) });
   const user = new ApiClient(server.origin, { publicOrigin: PUBLIC_ORIGIN });
-  await user.registerAndLogin({ email: 'soak@bench.example', password: PASSWORD, name: 'Soak' });
+  await user.registerAndLogin({
+    email: 'soak@bench.example',
+    password: PASSWORD,
+    name: 'Soak',
+    dataDir,
+  });
   log(`soak: ${settings.soakSec} s of reads and writes`);
   const samples = [];
   const started = performance.now();
@@ -908,7 +919,12 @@ async function main() {
   const server = await startServer({ env: serverEnv(dataDir, await freePort()) });
   log(`server up in ${Math.round(server.startupMs)} ms (first start, migrations run)`);
   const user = new ApiClient(server.origin, { publicOrigin: PUBLIC_ORIGIN });
-  await user.registerAndLogin({ email: 'bench@bench.example', password: PASSWORD, name: 'Bench' });
+  await user.registerAndLogin({
+    email: 'bench@bench.example',
+    password: PASSWORD,
+    name: 'Bench',
+    dataDir,
+  });
   const floorBody = JSON.stringify(await user.expect(200, 'GET', '/api/profile'));
   const floor = await startFloor({ kind: 'http', body: floorBody });
   await httpScenarios({ server, floor, user, dataDir, floorBody });

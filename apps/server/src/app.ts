@@ -6,38 +6,25 @@ import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { AppConfig } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrations.js';
-import { AccessTokenService } from './lib/access-token.js';
 import type { CounterStore } from './lib/counter-store.js';
 import { MemoryCounterStore } from './lib/counter-store.js';
-import { DbCounterStore } from './lib/db-counter-store.js';
 import { DbInvalidationLog, InvalidationLogFollower } from './lib/db-invalidation-log.js';
 import { preloadBreachedPasswords } from './lib/breached-passwords.js';
 import { createLogger } from './lib/logger.js';
-import { createPasswordHasher } from './lib/password-hasher.js';
-import { createPasswordPolicy } from './lib/password-policy.js';
 import { requestContext } from './lib/request-context.js';
 import { loadSecrets } from './lib/secrets.js';
 import { registerAdminRoutes } from './modules/admin/admin-routes.js';
-import { AdminService } from './modules/admin/admin-service.js';
-import { AuditRepository } from './modules/audit/audit-repository.js';
-import { AuditService } from './modules/audit/audit-service.js';
 import { HOUSEKEEPING_INTERVAL_MS, runHousekeeping } from './modules/audit/housekeeping.js';
+import { registerAccountRoutes } from './modules/account/account-routes.js';
 import { registerAuthRoutes } from './modules/auth/auth-routes.js';
-import { AuthService } from './modules/auth/auth-service.js';
-import { LoginThrottle } from './modules/auth/login-throttle.js';
-import { SessionRepository } from './modules/auth/session-repository.js';
-import {
-  LocalInvalidationBus,
-  SessionStateService,
-  type InvalidationBus,
-} from './modules/auth/session-state.js';
+import { LocalInvalidationBus, type InvalidationBus } from './modules/auth/session-state.js';
+import { createIdentityCore } from './modules/identity/identity-core.js';
 import { registerHealthRoutes } from './modules/health/health-routes.js';
-import { registerMailModule } from './modules/mail/mail-module.js';
+import { createMailService, registerMailService } from './modules/mail/mail-module.js';
 import { registerNotesRoutes } from './modules/notes/notes-routes.js';
 import { NotesRepository } from './modules/notes/notes-repository.js';
 import { NotesService } from './modules/notes/notes-service.js';
 import { registerProfileRoutes } from './modules/profile/profile-routes.js';
-import { UserRepository } from './modules/users/user-repository.js';
 import { registerAccessControl } from './plugins/access-control.js';
 import { cookieNames } from './plugins/cookies.js';
 import { registerCors } from './plugins/cors.js';
@@ -138,13 +125,21 @@ export async function buildApp(
   const memoryCounters = options.stores === undefined ? new MemoryCounterStore() : undefined;
   const fastCounters: CounterStore =
     options.stores?.counters ?? (memoryCounters as MemoryCounterStore);
-  const durableCounters = new DbCounterStore(db);
   const bus = options.stores?.invalidationBus ?? new LocalInvalidationBus();
 
-  const users = new UserRepository(db);
-  const sessions = new SessionRepository(db);
-  const audit = new AuditService(new AuditRepository(db), app.log);
-  const sessionState = new SessionStateService(sessions, bus);
+  // Created here for the services; its route and worker are registered with the other modules.
+  const mailQueue = createMailService({ db, config }, app.log.child({ module: 'mail' }));
+  const { mail } = mailQueue;
+  const identity = createIdentityCore({
+    db,
+    config,
+    jwtSecrets: secrets.jwtSecrets,
+    log: app.log,
+    fastCounters,
+    invalidationBus: bus,
+    mail,
+  });
+  const { users, sessionRepository, audit, sessionState, auth } = identity;
   // Changes made by the operator's CLI reach this instance through the database (ADR 009).
   const cliInvalidations = new InvalidationLogFollower(
     new DbInvalidationLog(db),
@@ -160,26 +155,6 @@ export async function buildApp(
   app.addHook('onReady', (done) => {
     cliInvalidations.start();
     done();
-  });
-  const throttle = new LoginThrottle({ fast: fastCounters, durable: durableCounters });
-  const hasher = createPasswordHasher(config.hashing);
-  const policy = createPasswordPolicy({ minLength: config.passwordMinLength });
-  const auth = new AuthService({
-    users,
-    sessions,
-    sessionState,
-    hasher,
-    policy,
-    throttle,
-    fastCounters,
-    audit,
-    accessTokens: new AccessTokenService({
-      secrets: secrets.jwtSecrets,
-      issuer: config.publicOrigin,
-      ttlSeconds: config.accessTokenTtlSeconds,
-    }),
-    refreshTtlMs: config.refreshTokenTtlSeconds * 1000,
-    sessionMaxAgeMs: config.sessionMaxAgeSeconds * 1000,
   });
 
   // Only JSON bodies exist in this API; any other content type is refused with 415.
@@ -227,10 +202,11 @@ export async function buildApp(
   registerRequestLog(app);
 
   registerHealthRoutes(app, { db, checks: options.stores?.readinessChecks ?? [] });
-  registerAuthRoutes(app, {
+  registerAuthRoutes(app, { auth, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+  registerAccountRoutes(app, {
+    account: identity.account,
     auth,
     passwordMinLength: config.passwordMinLength,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   });
   registerProfileRoutes(app, {
     users,
@@ -238,12 +214,9 @@ export async function buildApp(
     sessionState,
     passwordMinLength: config.passwordMinLength,
   });
-  registerMailModule(app, { db, config });
+  registerMailService(app, mailQueue);
   registerNotesRoutes(app, { notes: new NotesService(new NotesRepository(db)) });
-  registerAdminRoutes(app, {
-    admin: new AdminService({ users, sessions, sessionState, audit, throttle }),
-    audit,
-  });
+  registerAdminRoutes(app, { admin: identity.admin, audit });
   await registerSpa(app, { webDistDir: options.webDistDir ?? defaultWebDistDir });
 
   // The breached-password list takes a few hundred milliseconds to load; do it in slices once the
@@ -257,8 +230,9 @@ export async function buildApp(
 
   const housekeeping = setInterval(() => {
     void runHousekeeping({
-      sessions,
-      counters: durableCounters,
+      sessions: sessionRepository,
+      counters: identity.durableCounters,
+      expiring: [identity.verifications, identity.signIns],
       audit,
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       log: app.log,

@@ -100,10 +100,7 @@ The password is read from stdin, never from the command line (visible to every u
           body.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'),
         );
       }
-      const user = await services.auth.register(body.data, operatorContext);
-      if (role !== user.role) {
-        await services.admin.changeRole(operatorActor, user.id, role, operatorContext);
-      }
+      const user = await services.account.createByOperator(body.data, role, operatorContext);
       print(`created ${role} ${user.email} (${user.id})`);
     },
   },

@@ -38,6 +38,14 @@ export const auditEventTypes = [
   // Append only: stored rows keep their type name.
   'user_unlocked',
   'audit_pruned',
+  'email_verified',
+  'password_reset_requested',
+  'password_reset',
+  'email_change_requested',
+  'email_changed',
+  'email_change_undone',
+  'sessions_revoked_not_me',
+  'new_device_sign_in',
 ] as const;
 export const auditEventTypeSchema = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof auditEventTypeSchema>;

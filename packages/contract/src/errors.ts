@@ -9,12 +9,20 @@ export const errorCatalogue = {
     status: 400,
     message: 'This password is too common or has appeared in a data breach. Choose another.',
   },
+  invalid_token: {
+    status: 400,
+    message: 'This link is invalid or has expired. Ask for a new one.',
+  },
   invalid_credentials: { status: 401, message: 'The email or password is incorrect.' },
   unauthenticated: { status: 401, message: 'Sign in to continue.' },
   csrf_failed: { status: 403, message: 'The request could not be verified. Reload and try again.' },
   wrong_origin: {
     status: 403,
     message: 'This page was opened at an address the server does not serve.',
+  },
+  email_not_verified: {
+    status: 403,
+    message: 'Confirm your email address first: follow the link we sent you.',
   },
   forbidden: { status: 403, message: 'You do not have permission to do this.' },
   not_found: { status: 404, message: 'Not found.' },

@@ -168,6 +168,83 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // The identity core (ADR 011): credentials per kind (a user may have no password), one-time
+  // secrets, pending sign-ins, how each session was authenticated, and the devices seen per user.
+  '005-identity-core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('credentials')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'text', (col) =>
+          col.notNull().references('users.id').onDelete('cascade'),
+        )
+        .addColumn('kind', 'text', (col) => col.notNull())
+        .addColumn('secret', 'text', (col) => col.notNull())
+        .addColumn('label', 'text')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('updated_at', 'bigint', (col) => col.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('credentials_user_kind_idx')
+        .on('credentials')
+        .columns(['user_id', 'kind'])
+        .execute();
+      // Every existing password becomes a credential; its id is derived, so the copy is repeatable.
+      await sql`insert into credentials (id, user_id, kind, secret, label, created_at, updated_at, last_used_at)
+        select 'password-' || id, id, 'password', password_hash, null, created_at, updated_at, null
+        from users`.execute(db);
+      await db.schema.alterTable('users').dropColumn('password_hash').execute();
+      // Accounts that exist already were created by an operator or before verification existed.
+      await db.schema.alterTable('users').addColumn('email_verified_at', 'bigint').execute();
+      await sql`update users set email_verified_at = created_at`.execute(db);
+
+      await db.schema
+        .createTable('verification_tokens')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('purpose', 'text', (col) => col.notNull())
+        .addColumn('user_id', 'text', (col) =>
+          col.notNull().references('users.id').onDelete('cascade'),
+        )
+        .addColumn('token_hash', 'text', (col) => col.notNull().unique())
+        .addColumn('data', 'text')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('verification_tokens_user_purpose_idx')
+        .on('verification_tokens')
+        .columns(['user_id', 'purpose'])
+        .execute();
+
+      await db.schema
+        .createTable('pending_sign_ins')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'text', (col) =>
+          col.notNull().references('users.id').onDelete('cascade'),
+        )
+        .addColumn('amr', 'text', (col) => col.notNull())
+        .addColumn('first_factor_at', 'bigint', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+
+      await db.schema.alterTable('sessions').addColumn('amr', 'text').execute();
+      await db.schema.alterTable('sessions').addColumn('auth_time', 'bigint').execute();
+
+      await db.schema
+        .createTable('known_devices')
+        .addColumn('user_id', 'text', (col) =>
+          col.notNull().references('users.id').onDelete('cascade'),
+        )
+        .addColumn('device_hash', 'text', (col) => col.notNull())
+        .addColumn('first_seen_at', 'bigint', (col) => col.notNull())
+        .addColumn('last_seen_at', 'bigint', (col) => col.notNull())
+        .addPrimaryKeyConstraint('known_devices_pk', ['user_id', 'device_hash'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -11,9 +11,55 @@ export interface UsersTable {
   email: string;
   name: string;
   role: Role;
-  password_hash: string;
+  /** When the owner followed a verification link; null until then. */
+  email_verified_at: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/** The kinds of credential a user may hold; only `password` exists today (ADR 011). */
+export type CredentialKind = 'password' | 'totp' | 'passkey' | 'external';
+
+export interface CredentialsTable {
+  id: string;
+  user_id: string;
+  kind: CredentialKind;
+  /** A password's Argon2id hash; for other kinds, their own (encrypted or public) material. */
+  secret: string;
+  label: string | null;
+  created_at: number;
+  updated_at: number;
+  last_used_at: number | null;
+}
+
+export interface VerificationTokensTable {
+  id: string;
+  purpose: string;
+  user_id: string;
+  /** SHA-256 of purpose and token: the token itself is never stored. */
+  token_hash: string;
+  data: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  attempts: number;
+}
+
+export interface PendingSignInsTable {
+  token_hash: string;
+  user_id: string;
+  /** JSON array of the methods passed so far (RFC 8176 values). */
+  amr: string;
+  first_factor_at: number;
+  expires_at: number;
+}
+
+export interface KnownDevicesTable {
+  user_id: string;
+  /** SHA-256 of the long-lived device cookie: a new one means a sign-in from a new device. */
+  device_hash: string;
+  first_seen_at: number;
+  last_seen_at: number;
 }
 
 export interface SessionsTable {
@@ -25,6 +71,10 @@ export interface SessionsTable {
   revoked_at: number | null;
   ip: string | null;
   user_agent: string | null;
+  /** JSON array of authentication methods (OIDC `amr`); null on sessions older than the column. */
+  amr: string | null;
+  /** When the user last actively authenticated (OIDC `auth_time`), in milliseconds. */
+  auth_time: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -109,4 +159,8 @@ export interface Database {
   counters: CountersTable;
   invalidations: InvalidationsTable;
   mail_outbox: MailOutboxTable;
+  credentials: CredentialsTable;
+  verification_tokens: VerificationTokensTable;
+  pending_sign_ins: PendingSignInsTable;
+  known_devices: KnownDevicesTable;
 }

@@ -13,11 +13,15 @@ export interface AuthContext {
   name: string;
   /** Milliseconds since the epoch; with the fields above it is the whole public profile. */
   createdAt: number;
+  /** Until the address is verified, only routes marked `allowUnverified` answer (ADR 011). */
+  emailVerified: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: AccessRule;
+    /** An authenticated route an unverified user may still call (resend, verify, session). */
+    allowUnverified?: true;
   }
   interface FastifyRequest {
     auth: AuthContext | null;
@@ -55,9 +59,12 @@ export function registerAccessControl(app: FastifyInstance, authenticate: Authen
     }
     if (access === 'public') return;
     const roles = access === 'authenticated' ? undefined : new Set<Role>(access);
+    const verifiedOnly = route.config?.allowUnverified !== true;
     const guard = async (request: FastifyRequest) => {
       const auth = await authenticate(request);
       if (auth === null) throw new AppError('unauthenticated');
+      // A signed-in user who has not proven the address owns nothing else yet (ASVS 6.4.x).
+      if (verifiedOnly && !auth.emailVerified) throw new AppError('email_not_verified');
       if (roles !== undefined && !roles.has(auth.role)) throw new AppError('forbidden');
       request.auth = auth;
     };

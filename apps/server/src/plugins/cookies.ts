@@ -10,6 +10,8 @@ export const cookieNames = {
   access: '__Host-portcullis-access',
   refresh: '__Host-portcullis-refresh',
   csrf: '__Host-portcullis-csrf',
+  /** A random id per browser, kept across sessions, for "new device" sign-in notices. */
+  device: '__Host-portcullis-device',
 } as const;
 
 export const baseCookieOptions = Object.freeze({

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '@portcullis/contract/auth';
 import {
   Browser,
+  registerVerified,
   directRoute,
   errorCode,
   sleep,
@@ -142,13 +143,12 @@ function probe(port: number): Promise<string> {
 }
 
 /** A signed-in user who may write notes, and what a raw POST /api/notes needs to pass CSRF. */
-async function signedIn(port: number) {
+async function signedIn({ port, dataDir }: Instance) {
   const route = directRoute(port, clientIp);
   const browser = new Browser(origin, route);
   const email = uniqueEmail('shutdown');
   const password = strongPassword();
-  expect((await browser.post('/api/register', { email, password, name: 'S' })).status).toBe(201);
-  expect((await browser.post('/api/login', { email, password })).status).toBe(200);
+  await registerVerified(browser, dataDir, { email, password, name: 'S' });
   const csrf = await browser.get('/api/csrf');
   const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
 
@@ -216,7 +216,7 @@ describe('SIGTERM', () => {
       SHUTDOWN_TIMEOUT_SECONDS: String(shutdownTimeoutMs / 1000),
     });
     const { port, child } = instance;
-    const { browser, rawNote } = await signedIn(port);
+    const { browser, rawNote } = await signedIn(instance);
 
     // A steady write load, each request on a connection of its own.
     const outcomes: Outcome[] = [];
@@ -339,7 +339,7 @@ describe('SIGTERM', () => {
       SHUTDOWN_TIMEOUT_SECONDS: '1',
     });
     const { port, child } = instance;
-    const { browser, rawNote } = await signedIn(port);
+    const { browser, rawNote } = await signedIn(instance);
     const written = await browser.post('/api/notes', { title: 'before', body: 'acknowledged' });
     expect(written.status, written.body).toBe(201);
     const writtenId = (JSON.parse(written.body) as { id: string }).id;

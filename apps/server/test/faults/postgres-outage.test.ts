@@ -2,6 +2,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Browser,
+  registerVerified,
   directRoute,
   dropSchema,
   errorCode,
@@ -123,8 +124,7 @@ describe.skipIf(!databaseUp)('PostgreSQL goes away under a write load and comes 
     const browser = new Browser('https://localhost', directRoute(port, '203.0.113.8'));
     const email = uniqueEmail('pg-outage');
     const password = strongPassword();
-    expect((await browser.post('/api/register', { email, password, name: 'P' })).status).toBe(201);
-    expect((await browser.post('/api/login', { email, password })).status).toBe(200);
+    await registerVerified(browser, instance?.dataDir ?? '', { email, password, name: 'P' });
 
     const clientTimeoutMs = 10_000;
     const outcomes: Outcome[] = [];

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Browser,
+  registerVerified,
   directRoute,
   errorCode,
   findExecutable,
@@ -79,8 +80,7 @@ describe.skipIf(redisServer === undefined)('Redis stops mid-run and comes back',
     const browser = new Browser('https://localhost', route);
     const email = uniqueEmail('redis-outage');
     const password = strongPassword();
-    expect((await browser.post('/api/register', { email, password, name: 'R' })).status).toBe(201);
-    expect((await browser.post('/api/login', { email, password })).status).toBe(200);
+    await registerVerified(browser, instance?.dataDir ?? '', { email, password, name: 'R' });
     expect((await send(`${route.baseUrl}/readyz`)).status).toBe(200);
 
     await killRedis();

@@ -293,7 +293,7 @@ describe(
       await testApp.close();
     });
 
-    it('user create registers through the service (piped password, audited) and grants the role', async () => {
+    it('user create registers through the service (piped password, audited) with the role, verified', async () => {
       const email = uniqueEmail('operator');
       const password = strongPassword();
       const created = await cli(
@@ -308,18 +308,17 @@ describe(
       const { res } = await signInFromAnywhere(email, password);
       expect(res.status).toBe(200);
       expect(res.body.user.role).toBe('admin');
+      // The operator vouches for the address: no verification mail, no check-your-inbox page.
+      expect(res.body.user.emailVerified).toBe(true);
 
       const registered = await waitForAudit(
         observer.client,
         (e) => e.type === 'register' && e.actorEmail === email,
       );
-      expect(registered).toMatchObject({ ip: 'cli', userAgent: 'portcullis-cli' });
-      const granted = await cliEvent('role_changed', res.body.user.id);
-      expect(granted).toMatchObject({
-        outcome: 'success',
-        actorId: null,
+      expect(registered).toMatchObject({
         ip: 'cli',
-        detail: 'user -> admin',
+        userAgent: 'portcullis-cli',
+        detail: 'created by the operator as admin',
       });
     });
 
@@ -458,7 +457,7 @@ describe(
           email: 'forger\u001b[8m@example.com',
           name: 'Mallory\n00000000-0000-0000-0000-000000000000\tadmin\troot@example.com\tRoot\u001b[2J\u009b0m\u202egnp.exe\u2066',
           role: 'user',
-          password_hash: 'x',
+          email_verified_at: now,
           created_at: now,
           updated_at: now,
         })

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { CSRF_HEADER } from '@portcullis/contract/auth';
 import type { ErrorBody } from '@portcullis/contract/errors';
+import { listOutbox } from '../../src/modules/mail/mail-outbox.js';
 import { cookieNames } from '../../src/plugins/cookies.js';
 
 /**
@@ -439,4 +440,36 @@ export function runCli(
       resolve({ code, output });
     });
   });
+}
+
+/**
+ * Registers through the API, follows the verification link the instance wrote to its local
+ * outbox (no SMTP_URL on a localhost origin), and signs in: the browser then holds a session.
+ */
+export async function registerVerified(
+  browser: Browser,
+  dataDir: string,
+  account: { email: string; password: string; name: string },
+): Promise<void> {
+  const registered = await browser.post('/api/register', account);
+  if (registered.status !== 202) throw new Error(`register answered ${registered.status}`);
+  const token = await waitFor(
+    `the verification mail to ${account.email}`,
+    async () => {
+      const messages = await listOutbox(dataDir);
+      const link = messages
+        .filter((message) => message.to === account.email)
+        .flatMap((message) => message.links)
+        .find((candidate) => candidate.includes('/verify-email#token='));
+      return link === undefined ? undefined : new URL(link).hash.slice('#token='.length);
+    },
+    10_000,
+  );
+  const verified = await browser.post('/api/verify-email', { token });
+  if (verified.status !== 200) throw new Error(`verify answered ${verified.status}`);
+  const login = await browser.post('/api/login', {
+    email: account.email,
+    password: account.password,
+  });
+  if (login.status !== 200) throw new Error(`login answered ${login.status}`);
 }

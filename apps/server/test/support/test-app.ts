@@ -322,23 +322,36 @@ export async function createUser(
   const password = strongPassword();
   const name = options.name ?? `Test ${options.role ?? 'user'}`;
   const registered = await client.register(email, password, name);
-  if (registered.status !== 201) {
+  if (registered.status !== 202) {
     throw new Error(`register answered ${registered.status}: ${registered.text}`);
   }
+  // Test-only shortcuts: the address counts as verified (the mail round trip is tested in
+  // account-flows.test.ts), and a role other than `user` is set directly.
   const role = options.role ?? 'user';
-  if (role !== 'user') {
-    await testApp
-      .db()
-      .updateTable('users')
-      .set({ role })
-      .where('id', '=', registered.body.user.id)
-      .execute();
-  }
+  await testApp
+    .db()
+    .updateTable('users')
+    .set({ role, email_verified_at: Date.now() })
+    .where('email', '=', email)
+    .execute();
   const loggedIn = await client.login(email, password);
   if (loggedIn.status !== 200) {
     throw new Error(`login answered ${loggedIn.status}: ${loggedIn.text}`);
   }
   return { client, user: loggedIn.body.user, email, password, name };
+}
+
+/**
+ * Test-only shortcut for an account registered through the API: marks its address verified, as
+ * following the mailed link would (that round trip is proven in account-flows.test.ts).
+ */
+export async function markVerified(testApp: TestApp, email: string): Promise<void> {
+  await testApp
+    .db()
+    .updateTable('users')
+    .set({ email_verified_at: Date.now() })
+    .where('email', '=', email)
+    .execute();
 }
 
 /** Every audit event, newest first, read through the admin API. */

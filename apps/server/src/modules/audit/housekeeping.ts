@@ -12,6 +12,8 @@ export interface HousekeepingDeps {
   /** AUDIT_RETENTION_DAYS in milliseconds. */
   auditRetentionMs: number;
   log: Pick<FastifyBaseLogger, 'warn'>;
+  /** Other stores of short-lived rows (one-time secrets, pending sign-ins). */
+  expiring?: { deleteExpired(now: number): Promise<unknown> }[];
 }
 
 export interface HousekeepingReport {
@@ -29,12 +31,18 @@ export async function runHousekeeping(
   deps: HousekeepingDeps,
   now = Date.now(),
 ): Promise<HousekeepingReport> {
-  const [sessions, counters, audit] = await Promise.allSettled([
+  const [sessions, counters, audit, ...others] = await Promise.allSettled([
     deps.sessions.deleteExpired(now),
     deps.counters.deleteExpired(now),
     deps.audit.prune(deps.auditRetentionMs, now),
+    ...(deps.expiring ?? []).map((store) => store.deleteExpired(now)),
   ]);
-  const tasks = { sessions, counters, audit };
+  const tasks = {
+    sessions,
+    counters,
+    audit,
+    ...Object.fromEntries(others.map((result, index) => [`expiring-${index}`, result])),
+  };
   for (const [task, result] of Object.entries(tasks)) {
     if (result.status === 'rejected') {
       deps.log.warn({ err: result.reason as unknown, task }, 'housekeeping failed');

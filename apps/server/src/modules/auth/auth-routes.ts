@@ -3,21 +3,24 @@ import { z } from 'zod';
 import {
   currentSessionResponseSchema,
   loginBodySchema,
-  registerBodySchema,
   type LoginBody,
-  type RegisterBody,
 } from '@portcullis/contract/auth';
+import { newBearerSecret } from '../../lib/random.js';
 import { requestContext } from '../../lib/request-context.js';
 import { baseCookieOptions, cookieNames } from '../../plugins/cookies.js';
-import { toUser } from '../users/user-view.js';
-import type { AuthService, IssuedSession } from './auth-service.js';
+import { principalToUser } from '../users/user-view.js';
+import type { IssuedSession } from '../identity/session-service.js';
+import type { AuthService } from './auth-service.js';
+
+/** Browsers cap cookie lifetimes at 400 days (RFC 6265bis). */
+const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 60 * 60;
 
 /** Endpoints that take no body still refuse one with unknown fields; a bodiless POST is `null`. */
 const emptyBody = z.strictObject({}).nullish();
 
 export function registerAuthRoutes(
   app: FastifyInstance,
-  deps: { auth: AuthService; passwordMinLength: number; accessTokenTtlSeconds: number },
+  deps: { auth: AuthService; accessTokenTtlSeconds: number },
 ): void {
   const { auth } = deps;
 
@@ -39,15 +42,6 @@ export function registerAuthRoutes(
     reply.clearCookie(cookieNames.refresh, baseCookieOptions);
   };
 
-  app.post<{ Body: RegisterBody }>(
-    '/api/register',
-    { config: { access: 'public' }, schema: { body: registerBodySchema(deps.passwordMinLength) } },
-    async (request, reply) => {
-      const user = await auth.register(request.body, requestContext(request));
-      return reply.code(201).send({ user });
-    },
-  );
-
   // Public and never a refusal: an anonymous page load asks who is signed in without writing a
   // 401 to the console. The user comes from the same check the access rules run (the live
   // session state), so a revoked session or a changed role shows here at once. `canRefresh` only
@@ -58,16 +52,7 @@ export function registerAuthRoutes(
     async (request) => {
       const principal = await auth.authenticate(request.cookies[cookieNames.access]);
       return {
-        user:
-          principal === null
-            ? null
-            : toUser({
-                id: principal.userId,
-                email: principal.email,
-                name: principal.name,
-                role: principal.role,
-                created_at: principal.createdAt,
-              }),
+        user: principal === null ? null : principalToUser(principal),
         canRefresh: request.cookies[cookieNames.refresh] !== undefined,
       };
     },
@@ -77,7 +62,17 @@ export function registerAuthRoutes(
     '/api/login',
     { config: { access: 'public' }, schema: { body: loginBodySchema } },
     async (request, reply) => {
-      const issued = await auth.login(request.body, requestContext(request));
+      // A long-lived random device id (not the IP, which changes): a sign-in from an id this
+      // account has not seen before is reported to its owner.
+      const known = request.cookies[cookieNames.device];
+      const deviceId = known !== undefined && /^[\w-]{43}$/.test(known) ? known : newBearerSecret();
+      const issued = await auth.login(request.body, requestContext(request), deviceId);
+      if (deviceId !== known) {
+        reply.setCookie(cookieNames.device, deviceId, {
+          ...baseCookieOptions,
+          maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
+        });
+      }
       setSessionCookies(reply, issued);
       reply.rotateCsrfBinding();
       return { user: issued.user };

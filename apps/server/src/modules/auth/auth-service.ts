@@ -1,121 +1,50 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { ChangePasswordBody } from '@portcullis/contract/profile';
-import type { LoginBody, RegisterBody, User } from '@portcullis/contract/auth';
-import type { AccessTokenService } from '../../lib/access-token.js';
+import type { LoginBody } from '@portcullis/contract/auth';
 import { AppError } from '../../lib/app-error.js';
-import type { CounterStore } from '../../lib/counter-store.js';
-import type { PasswordHasher } from '../../lib/password-hasher.js';
-import type { PasswordPolicy } from '../../lib/password-policy.js';
-import { newBearerSecret, newId, sha256 } from '../../lib/random.js';
 import type { AuthContext } from '../../plugins/access-control.js';
-import type { AuditContext, AuditService } from '../audit/audit-service.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { PasswordCredentials } from '../identity/password-credentials.js';
+import type { PendingSignIns } from '../identity/pending-sign-in.js';
+import type { VerificationStore } from '../identity/verification-store.js';
+import type { IssuedSession, RequestContext, SessionService } from '../identity/session-service.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { toUser } from '../users/user-view.js';
 import type { LoginThrottle, Refusal } from './login-throttle.js';
-import type { RefreshTokenRecord, SessionRepository } from './session-repository.js';
-import type { SessionStateService } from './session-state.js';
 
-/** Two tabs refreshing with the same token at once is normal; after this long it is theft. */
-export const REFRESH_REUSE_GRACE_MS = 5_000;
+/** What the account module is told about sign-ins and password changes, to notify the owner. */
+export interface SecurityNotices {
+  signedIn(
+    user: { id: string; email: string },
+    deviceId: string,
+    context: RequestContext,
+  ): Promise<void>;
+  passwordChanged(user: { id: string; email: string }, context: RequestContext): Promise<void>;
+  locked(email: string, retryAfterSeconds: number): Promise<void>;
+}
 
-const REGISTRATIONS_PER_CLIENT_PER_HOUR = 20;
+export type SignInResult = IssuedSession & { sessionId: string };
 
 /**
- * Only hashes of refresh tokens are stored, yet a replay within the grace window must get the
- * successor already issued. So the successor is kept encrypted (AES-256-GCM) under a key derived
- * from the token it replaced: only whoever presents that token can open it, and the database holds
- * only the token's SHA-256, from which the key cannot be derived (HKDF is a different function).
- * A database dump alone therefore yields no usable token. See docs/decisions/001.
+ * Password sign-in and the password change. The password is one credential among others: it
+ * proves the first factor, the pending sign-in decides whether anything else is owed, and the
+ * session service starts the session. Nothing here knows how a session is stored.
  */
-function successorKey(predecessor: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', predecessor, '', 'portcullis refresh-token successor', 32));
-}
-
-function sealSuccessor(predecessor: string, successor: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', successorKey(predecessor), iv);
-  const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
-  return [iv, sealed, cipher.getAuthTag()].map((part) => part.toString('base64url')).join('.');
-}
-
-function openSuccessor(predecessor: string, sealed: string | null): string | undefined {
-  const [iv, data, tag] = (sealed ?? '').split('.').map((part) => Buffer.from(part, 'base64url'));
-  if (iv?.length !== 12 || data === undefined || tag?.length !== 16) return undefined;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', successorKey(predecessor), iv);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-export interface IssuedSession {
-  user: User;
-  accessToken: string;
-  /** Absent when the browser already holds a newer token than the one it could be sent again. */
-  refreshToken?: string;
-  refreshExpiresAt: number;
-}
-
-export interface RequestContext extends AuditContext {
-  ip: string;
-}
-
 export class AuthService {
   constructor(
     private readonly deps: {
       users: UserRepository;
-      sessions: SessionRepository;
-      sessionState: SessionStateService;
-      hasher: PasswordHasher;
-      policy: PasswordPolicy;
+      passwords: PasswordCredentials;
+      signIns: PendingSignIns;
+      sessions: SessionService;
       throttle: LoginThrottle;
-      fastCounters: CounterStore;
       audit: AuditService;
-      accessTokens: AccessTokenService;
-      refreshTtlMs: number;
-      sessionMaxAgeMs: number;
+      verifications: VerificationStore;
+      notices: SecurityNotices;
     },
   ) {}
 
-  async register(body: RegisterBody, context: RequestContext): Promise<User> {
-    const { users, hasher, policy, audit, fastCounters } = this.deps;
-    const attempts = await fastCounters.increment(`register:${context.ip}`, 3_600_000);
-    if (attempts.count > REGISTRATIONS_PER_CLIENT_PER_HOUR) {
-      throw new AppError('rate_limited', {
-        retryAfterSeconds: Math.max(1, Math.ceil((attempts.resetAtMs - Date.now()) / 1000)),
-      });
-    }
-    const verdict = policy.check(body.password, { email: body.email, name: body.name });
-    if (!verdict.ok) {
-      throw new AppError(verdict.code, {
-        fields: [{ path: 'password', message: verdict.message }],
-      });
-    }
-    const now = Date.now();
-    const row = {
-      id: newId(),
-      email: body.email,
-      name: body.name,
-      // Self-registration always yields `user`; only an admin or the operator CLI grants more.
-      role: 'user' as const,
-      password_hash: await hasher.hash(body.password),
-      created_at: now,
-      updated_at: now,
-    };
-    if (!(await users.insert(row))) throw new AppError('email_taken');
-    await audit.record(context, {
-      type: 'register',
-      outcome: 'success',
-      actorId: row.id,
-      actorEmail: row.email,
-    });
-    return toUser(row);
-  }
-
-  async login(body: LoginBody, context: RequestContext): Promise<IssuedSession> {
-    const { users, hasher, throttle, audit } = this.deps;
+  async login(body: LoginBody, context: RequestContext, deviceId: string): Promise<SignInResult> {
+    const { users, passwords, throttle, audit, signIns, sessions, notices } = this.deps;
     const admission = await throttle.admit(body.email, context.ip);
     if (!admission.admitted) {
       throw await this.refuseAttempt(admission.refusal, context, {
@@ -125,13 +54,9 @@ export class AuthService {
     }
 
     const user = await users.findByEmail(body.email);
-    // An unknown email still pays for one Argon2 verify, so timing does not reveal which exist.
-    const verdict =
-      user === undefined
-        ? (await hasher.verifyAgainstDummy(body.password), { valid: false, needsRehash: false })
-        : await hasher.verify(user.password_hash, body.password);
-
-    if (user === undefined || !verdict.valid) {
+    // An unknown email (or an account with no password) still pays for one Argon2 verify, so
+    // timing does not reveal which exist.
+    if (!(await passwords.verify(user?.id, body.password)) || user === undefined) {
       // The attempt stays counted: admit() counted it before the check.
       await audit.record(context, {
         type: 'login_failed',
@@ -143,16 +68,19 @@ export class AuthService {
     }
 
     await throttle.recordSuccess(admission.attempt);
-    if (verdict.needsRehash) {
-      await users.updatePasswordHash(user.id, await hasher.hash(body.password));
+    const outcome = await signIns.begin(user.id, 'pwd');
+    if (outcome.kind !== 'complete') {
+      // No second factor exists yet (issue: second factors); the seam refuses rather than skip it.
+      throw new AppError('unauthenticated');
     }
-    const issued = await this.startSession(user.id, context);
+    const issued = await sessions.start(user.id, outcome.authentication, context);
     await audit.record(context, {
       type: 'login_succeeded',
       outcome: 'success',
       actorId: user.id,
       actorEmail: user.email,
     });
+    await notices.signedIn(user, deviceId, context);
     return { ...issued, user: toUser(user) };
   }
 
@@ -174,6 +102,7 @@ export class AuthService {
       detail: `locked (${refusal.scope})`,
     });
     if (refusal.startedLock) {
+      await this.deps.notices.locked(event.actorEmail, refusal.retryAfterSeconds);
       await audit.record(context, {
         type: 'login_locked',
         outcome: 'failure',
@@ -185,139 +114,16 @@ export class AuthService {
     return new AppError('too_many_attempts', { retryAfterSeconds: refusal.retryAfterSeconds });
   }
 
-  /** A brand-new session id at every login, so no session fixation is possible. */
-  private async startSession(
-    userId: string,
-    context: RequestContext,
-  ): Promise<Omit<IssuedSession, 'user'> & { refreshToken: string }> {
-    const now = Date.now();
-    const sessionId = newId();
-    const expiresAt = now + this.deps.sessionMaxAgeMs;
-    const refreshToken = newBearerSecret();
-    const refreshExpiresAt = Math.min(now + this.deps.refreshTtlMs, expiresAt);
-    await this.deps.sessions.create(
-      {
-        id: sessionId,
-        userId,
-        createdAt: now,
-        expiresAt,
-        ip: context.ip,
-        userAgent: context.userAgent,
-      },
-      { tokenHash: sha256(refreshToken), expiresAt: refreshExpiresAt },
-    );
-    return {
-      accessToken: this.deps.accessTokens.issue({ sub: userId, sid: sessionId }),
-      refreshToken,
-      refreshExpiresAt,
-    };
-  }
-
-  /**
-   * Rotates the refresh token. A token already rotated is a replay: within the grace window, from
-   * the browser its successor went to (the same CSRF binding cookie, i.e. another tab racing), it
-   * gets that same successor again; from anywhere else, or later, it is reuse (docs/decisions/001).
-   */
-  async refresh(
+  refresh(
     refreshToken: string | undefined,
     context: RequestContext,
     csrfBinding: string | undefined,
   ): Promise<IssuedSession> {
-    const { sessions } = this.deps;
-    if (refreshToken === undefined || refreshToken.length > 128)
-      throw new AppError('unauthenticated');
-    const tokenHash = sha256(refreshToken);
-    let record = await sessions.findRefreshToken(tokenHash);
-    const now = Date.now();
-    if (
-      record === undefined ||
-      record.sessionRevokedAt !== null ||
-      record.sessionExpiresAt <= now ||
-      record.expiresAt <= now
-    ) {
-      throw new AppError('unauthenticated');
-    }
-    const bindingHash = csrfBinding === undefined ? null : sha256(csrfBinding);
-
-    if (record.rotatedAt === null) {
-      const successor = newBearerSecret();
-      const refreshExpiresAt = Math.min(now + this.deps.refreshTtlMs, record.sessionExpiresAt);
-      const rotated = await sessions.rotate(tokenHash, {
-        tokenHash: sha256(successor),
-        sessionId: record.sessionId,
-        createdAt: now,
-        expiresAt: refreshExpiresAt,
-        csrfBindingHash: bindingHash,
-        sealed: sealSuccessor(refreshToken, successor),
-      });
-      if (rotated) return this.issueRefreshed(record, successor, refreshExpiresAt);
-      // Another request rotated it a moment ago: this one is a replay like any other.
-      record = await sessions.findRefreshToken(tokenHash);
-      if (record === undefined || record.rotatedAt === null) throw new AppError('unauthenticated');
-    }
-    return this.answerReplay(refreshToken, record, bindingHash, context, now);
+    return this.deps.sessions.refresh(refreshToken, context, csrfBinding);
   }
 
-  private async answerReplay(
-    refreshToken: string,
-    record: RefreshTokenRecord,
-    bindingHash: string | null,
-    context: RequestContext,
-    now: number,
-  ): Promise<IssuedSession> {
-    const { sessions, sessionState, audit } = this.deps;
-    const withinGrace =
-      record.rotatedAt !== null && now - record.rotatedAt <= REFRESH_REUSE_GRACE_MS;
-    const successor = withinGrace ? openSuccessor(refreshToken, record.successorSealed) : undefined;
-    const next =
-      successor === undefined ? undefined : await sessions.findRefreshToken(sha256(successor));
-    // Deny by default: the successor's browser must be on record and be the one asking.
-    if (
-      successor !== undefined &&
-      next?.sessionId === record.sessionId &&
-      bindingHash !== null &&
-      next.csrfBindingHash === bindingHash
-    ) {
-      // If the successor was itself rotated already, the browser holds a newer token: keep it.
-      const resent = next.rotatedAt === null ? successor : undefined;
-      return this.issueRefreshed(record, resent, next.expiresAt);
-    }
-    // A rotated token came back where its successor did not go: either the user or a thief holds
-    // a copy. Kill the whole family (the session and every token descended from it), as OAuth 2.0
-    // Security BCP §4.14 advises; the grace window is only for the browser's own racing tabs.
-    await sessions.revoke(record.sessionId, now);
-    await sessionState.invalidateSession(record.sessionId);
-    await audit.record(context, {
-      type: 'refresh_token_reuse',
-      outcome: 'failure',
-      actorId: record.userId,
-      detail: withinGrace
-        ? `session ${record.sessionId} revoked: replayed within the grace window from another browser`
-        : `session ${record.sessionId} revoked`,
-    });
-    throw new AppError('unauthenticated');
-  }
-
-  private async issueRefreshed(
-    record: RefreshTokenRecord,
-    refreshToken: string | undefined,
-    refreshExpiresAt: number,
-  ): Promise<IssuedSession> {
-    const user = await this.deps.users.findById(record.userId);
-    if (user === undefined) throw new AppError('unauthenticated');
-    return {
-      user: toUser(user),
-      accessToken: this.deps.accessTokens.issue({ sub: record.userId, sid: record.sessionId }),
-      ...(refreshToken !== undefined ? { refreshToken } : {}),
-      refreshExpiresAt,
-    };
-  }
-
-  async authenticate(accessToken: string | undefined): Promise<AuthContext | null> {
-    if (accessToken === undefined) return null;
-    const claims = this.deps.accessTokens.verify(accessToken);
-    if (claims === undefined) return null;
-    return this.deps.sessionState.resolve(claims.sid, claims.sub);
+  authenticate(accessToken: string | undefined): Promise<AuthContext | null> {
+    return this.deps.sessions.authenticate(accessToken);
   }
 
   /** Ends the session named by the access token or, failing that, by the refresh token. */
@@ -326,22 +132,12 @@ export class AuthService {
     refreshToken: string | undefined,
     context: RequestContext,
   ): Promise<void> {
-    const { sessions, sessionState, audit, accessTokens } = this.deps;
-    let sessionId = accessToken === undefined ? undefined : accessTokens.verify(accessToken)?.sid;
-    let userId: string | undefined;
-    if (sessionId === undefined && refreshToken !== undefined && refreshToken.length <= 128) {
-      const record = await sessions.findRefreshToken(sha256(refreshToken));
-      sessionId = record?.sessionId;
-      userId = record?.userId;
-    }
-    if (sessionId === undefined) return;
-    await sessions.revoke(sessionId, Date.now());
-    await sessionState.invalidateSession(sessionId);
-    await audit.record(context, {
-      type: 'logout',
-      outcome: 'success',
-      actorId: userId ?? accessTokens.verify(accessToken ?? '')?.sub ?? null,
-    });
+    const { sessions, audit } = this.deps;
+    const session =
+      sessions.sessionOf(accessToken) ?? (await sessions.sessionOfRefreshToken(refreshToken));
+    if (session === undefined) return;
+    await sessions.revoke(session.sessionId);
+    await audit.record(context, { type: 'logout', outcome: 'success', actorId: session.userId });
   }
 
   async changePassword(
@@ -349,7 +145,7 @@ export class AuthService {
     body: ChangePasswordBody,
     context: RequestContext,
   ): Promise<void> {
-    const { users, hasher, policy, sessions, sessionState, audit, throttle } = this.deps;
+    const { users, passwords, sessions, audit, throttle, notices } = this.deps;
     const user = await users.findById(auth.userId);
     if (user === undefined) throw new AppError('unauthenticated');
     // A stolen session must not become an unthrottled oracle for the password: the check goes
@@ -362,8 +158,7 @@ export class AuthService {
         actorEmail: user.email,
       });
     }
-    const current = await hasher.verify(user.password_hash, body.currentPassword);
-    if (!current.valid) {
+    if (!(await passwords.verify(user.id, body.currentPassword))) {
       await audit.record(context, {
         type: 'password_changed',
         outcome: 'failure',
@@ -375,22 +170,23 @@ export class AuthService {
       });
     }
     await throttle.recordSuccess(admission.attempt);
-    const verdict = policy.check(body.newPassword, { email: user.email, name: user.name });
-    if (!verdict.ok) {
-      throw new AppError(verdict.code, {
-        fields: [{ path: 'newPassword', message: verdict.message }],
-      });
-    }
-    await users.updatePasswordHash(user.id, await hasher.hash(body.newPassword));
+    await passwords.set(
+      user.id,
+      body.newPassword,
+      { email: user.email, name: user.name },
+      'newPassword',
+    );
+    // A reset link mailed before the change must not undo it.
+    await this.deps.verifications.voidAll(user.id, ['reset-password']);
     // Whoever else holds a session (perhaps the reason for the change) is signed out now.
-    const revoked = await sessions.revokeAllForUser(user.id, Date.now(), auth.sessionId);
-    await Promise.all(revoked.map((sessionId) => sessionState.invalidateSession(sessionId)));
+    const revoked = await sessions.revokeAllForUser(user.id, auth.sessionId);
     await audit.record(context, {
       type: 'password_changed',
       outcome: 'success',
       actorId: user.id,
       actorEmail: user.email,
-      detail: `${revoked.length} other session(s) revoked`,
+      detail: `${revoked} other session(s) revoked`,
     });
+    await notices.passwordChanged(user, context);
   }
 }

@@ -30,6 +30,7 @@ export interface SessionPrincipal {
   email: string;
   name: string;
   createdAt: number;
+  emailVerifiedAt: number | null;
 }
 
 export class SessionRepository {
@@ -44,6 +45,8 @@ export class SessionRepository {
       expiresAt: number;
       ip: string | null;
       userAgent: string | null;
+      amr: readonly string[];
+      authTime: number;
     },
     refresh: { tokenHash: string; expiresAt: number },
   ): Promise<void> {
@@ -58,6 +61,8 @@ export class SessionRepository {
           revoked_at: null,
           ip: session.ip,
           user_agent: session.userAgent?.slice(0, 512) ?? null,
+          amr: JSON.stringify(session.amr),
+          auth_time: session.authTime,
         })
         .execute();
       await trx
@@ -89,6 +94,7 @@ export class SessionRepository {
         'users.email as email',
         'users.name as name',
         'users.created_at as createdAt',
+        'users.email_verified_at as emailVerifiedAt',
       ])
       .where('sessions.id', '=', sessionId)
       .executeTakeFirst();

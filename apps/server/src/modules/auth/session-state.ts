@@ -42,6 +42,7 @@ interface CachedUser {
   email: string;
   name: string;
   createdAt: number;
+  emailVerified: boolean;
 }
 
 /**
@@ -99,6 +100,7 @@ export class SessionStateService {
         email: principal.email,
         name: principal.name,
         createdAt: principal.createdAt,
+        emailVerified: principal.emailVerifiedAt !== null,
       };
       this.sessions.set(sessionId, session);
       this.users.set(principal.userId, user);
@@ -111,6 +113,7 @@ export class SessionStateService {
       email: user.email,
       name: user.name,
       createdAt: user.createdAt,
+      emailVerified: user.emailVerified,
     };
   }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import { createOutboxTransport } from './mail-outbox.js';
@@ -20,21 +20,15 @@ export interface MailModuleOptions {
 }
 
 /**
- * The mail module registers itself: its queue and worker, its admin route, and their lifecycle.
- * The worker starts when the app is ready and, on close, finishes the send in flight before the
- * database is closed (preClose runs before every onClose hook).
+ * Registers a queue made by `createMailService`: its admin route, its worker and their lifecycle.
+ * Call it after the security plugins, like every route registration (their onRoute hooks must see
+ * the route). The worker starts when the app is ready and, on close, finishes the send in flight
+ * before the database is closed (preClose runs before every onClose hook).
  */
-export function registerMailModule(
+export function registerMailService(
   app: FastifyInstance,
-  deps: { db: Db; config: AppConfig },
-  options: MailModuleOptions = {},
+  { mail, transport }: { mail: MailService; transport: MailTransport },
 ): MailService {
-  const transport = createMailTransport(deps.config, options);
-  const mail = new MailService({
-    repository: new MailRepository(deps.db),
-    transport,
-    log: app.log.child({ module: 'mail' }),
-  });
   app.decorate('mail', mail);
   registerMailRoutes(app, { mail });
   app.addHook('onReady', (done) => {
@@ -46,6 +40,20 @@ export function registerMailModule(
     await transport.close();
   });
   return mail;
+}
+
+/**
+ * The queue and its transport without a server: the operator's CLI enqueues through it (a running
+ * server's worker sends), and `registerMailService` adds the worker, the route and the lifecycle.
+ */
+export function createMailService(
+  deps: { db: Db; config: AppConfig },
+  log: FastifyBaseLogger,
+  options: MailModuleOptions = {},
+): { mail: MailService; transport: MailTransport } {
+  const transport = createMailTransport(deps.config, options);
+  const mail = new MailService({ repository: new MailRepository(deps.db), transport, log });
+  return { mail, transport };
 }
 
 function createMailTransport(config: AppConfig, options: MailModuleOptions): MailTransport {

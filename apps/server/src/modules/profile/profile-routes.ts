@@ -11,7 +11,7 @@ import { requireAuth } from '../../plugins/access-control.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { SessionStateService } from '../auth/session-state.js';
 import type { UserRepository } from '../users/user-repository.js';
-import { toUser } from '../users/user-view.js';
+import { principalToUser, toUser } from '../users/user-view.js';
 
 export function registerProfileRoutes(
   app: FastifyInstance,
@@ -26,15 +26,7 @@ export function registerProfileRoutes(
   // Every change to these fields invalidates that state (see PATCH below and the admin role change).
   app.get('/api/profile', { config: { access: 'authenticated' } }, (request) => {
     const auth = requireAuth(request);
-    return {
-      user: toUser({
-        id: auth.userId,
-        email: auth.email,
-        name: auth.name,
-        role: auth.role,
-        created_at: auth.createdAt,
-      }),
-    };
+    return { user: principalToUser(auth) };
   });
 
   // Guests are read-only: they may read their profile but not change it.

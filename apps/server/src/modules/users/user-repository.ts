@@ -33,12 +33,31 @@ export class UserRepository {
       .execute();
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
+  async markEmailVerified(id: string, at: number): Promise<void> {
     await this.db
       .updateTable('users')
-      .set({ password_hash: passwordHash, updated_at: Date.now() })
+      .set({ email_verified_at: at, updated_at: at })
       .where('id', '=', id)
+      .where('email_verified_at', 'is', null)
       .execute();
+  }
+
+  /**
+   * Moves the account to a new address, verified (following the link proved it). Returns false
+   * when another account holds that address by now (the unique constraint decides, no race).
+   */
+  async changeEmail(id: string, email: string, at: number): Promise<boolean> {
+    try {
+      const result = await this.db
+        .updateTable('users')
+        .set({ email, email_verified_at: at, updated_at: at })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
   }
 
   /**
@@ -86,4 +105,9 @@ export class UserRepository {
     }
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const { code } = error as { code?: unknown };
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -1,0 +1,114 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppConfig } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import { AccessTokenService } from '../../lib/access-token.js';
+import type { CounterStore } from '../../lib/counter-store.js';
+import { DbCounterStore } from '../../lib/db-counter-store.js';
+import { createPasswordHasher } from '../../lib/password-hasher.js';
+import { createPasswordPolicy } from '../../lib/password-policy.js';
+import { AccountService } from '../account/account-service.js';
+import { KnownDeviceRepository } from '../account/known-device-repository.js';
+import { AdminService } from '../admin/admin-service.js';
+import { AuditRepository } from '../audit/audit-repository.js';
+import { AuditService } from '../audit/audit-service.js';
+import { AuthService } from '../auth/auth-service.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
+import { SessionRepository } from '../auth/session-repository.js';
+import { SessionStateService, type InvalidationBus } from '../auth/session-state.js';
+import type { MailService } from '../mail/mail-service.js';
+import { UserRepository } from '../users/user-repository.js';
+import { CredentialRepository } from './credential-repository.js';
+import { PasswordCredentials } from './password-credentials.js';
+import { PendingSignIns } from './pending-sign-in.js';
+import { SessionService } from './session-service.js';
+import { VerificationStore } from './verification-store.js';
+
+export type IdentityCore = ReturnType<typeof createIdentityCore>;
+
+/**
+ * The identity core, wired once for the server and the operator's CLI alike (ADR 011): users,
+ * credentials per kind, one-time secrets, pending sign-ins and the session service, and on them
+ * the password sign-in, account recovery and administration. What differs between a server and
+ * the CLI (where counters live, how invalidations travel) comes in as arguments.
+ */
+export function createIdentityCore(deps: {
+  db: Db;
+  config: AppConfig;
+  jwtSecrets: string[];
+  log: FastifyBaseLogger;
+  fastCounters: CounterStore;
+  invalidationBus: InvalidationBus;
+  mail: MailService;
+}) {
+  const { db, config } = deps;
+  const users = new UserRepository(db);
+  const sessionRepository = new SessionRepository(db);
+  const durableCounters = new DbCounterStore(db);
+  const audit = new AuditService(new AuditRepository(db), deps.log);
+  const sessionState = new SessionStateService(sessionRepository, deps.invalidationBus);
+  const throttle = new LoginThrottle({ fast: deps.fastCounters, durable: durableCounters });
+  const passwords = new PasswordCredentials({
+    credentials: new CredentialRepository(db),
+    hasher: createPasswordHasher(config.hashing),
+    policy: createPasswordPolicy({ minLength: config.passwordMinLength }),
+  });
+  const verifications = new VerificationStore(db);
+  const signIns = new PendingSignIns(db);
+  const sessions = new SessionService({
+    users,
+    sessions: sessionRepository,
+    sessionState,
+    audit,
+    accessTokens: new AccessTokenService({
+      secrets: deps.jwtSecrets,
+      issuer: config.publicOrigin,
+      ttlSeconds: config.accessTokenTtlSeconds,
+    }),
+    refreshTtlMs: config.refreshTokenTtlSeconds * 1000,
+    sessionMaxAgeMs: config.sessionMaxAgeSeconds * 1000,
+  });
+  const account = new AccountService({
+    users,
+    passwords,
+    verifications,
+    sessions,
+    devices: new KnownDeviceRepository(db),
+    throttle,
+    fastCounters: deps.fastCounters,
+    mail: deps.mail,
+    audit,
+    publicOrigin: config.publicOrigin,
+  });
+  const auth = new AuthService({
+    users,
+    passwords,
+    signIns,
+    sessions,
+    throttle,
+    audit,
+    verifications,
+    notices: account,
+  });
+  const admin = new AdminService({
+    users,
+    sessions: sessionRepository,
+    sessionState,
+    audit,
+    throttle,
+  });
+  return {
+    users,
+    sessionRepository,
+    durableCounters,
+    audit,
+    sessionState,
+    throttle,
+    passwords,
+    verifications,
+    signIns,
+    sessions,
+    account,
+    auth,
+    admin,
+  };
+}

@@ -175,6 +175,25 @@ backslashes in stored values are printed escaped (\\u{1b}, \\\\), never raw.`,
     },
   },
   {
+    name: 'mail list',
+    synopsis: '',
+    summary: 'list the local outbox (mail written when SMTP_URL is unset)',
+    help: `Lists the messages the server wrote to $DATA_DIR/outbox, newest first: time, recipient,
+subject and links. Without SMTP_URL on a localhost origin every mail goes there, so the links to
+verify an address or reset a password can be followed with no mail server.`,
+    options: [],
+    async run() {
+      const appConfig = await loadConfigFromProcess();
+      const { listOutbox } = await import('./modules/mail/mail-outbox.js');
+      const messages = await listOutbox(appConfig.dataDir);
+      if (messages.length === 0) print('the outbox is empty');
+      for (const message of messages) {
+        print(`${message.date}\t${message.to}\t${message.subject}`);
+        for (const link of message.links) print(`\t${link}`);
+      }
+    },
+  },
+  {
     name: 'db migrate',
     synopsis: '',
     summary: 'apply database migrations',

@@ -82,6 +82,7 @@ const commandNames = [
   'user unlock',
   'user sign-out',
   'user list',
+  'mail list',
   'db migrate',
 ];
 
@@ -117,6 +118,7 @@ describe('cli --help and usage errors', { timeout: 30_000 }, () => {
     ['user unlock', ['--email']],
     ['user sign-out', ['--email']],
     ['user list', ['escaped']],
+    ['mail list', ['outbox', 'SMTP_URL']],
     ['db migrate', ['migrations']],
   ])('%s --help prints its usage and exits 0', (name, mentions) => {
     for (const args of [
@@ -291,6 +293,26 @@ describe(
 
     afterAll(async () => {
       await testApp.close();
+    });
+
+    it('mail list shows what the instance wrote to its outbox, with the links to follow', async () => {
+      // A localhost origin without SMTP_URL: mail goes to the outbox under the data directory.
+      const email = uniqueEmail('outbox');
+      const registered = await new TestClient(testApp).register(email, strongPassword(), 'Out');
+      expect(registered.status).toBe(202);
+      // The worker sends within a second of the registration; poll the CLI until it shows.
+      let listed = await cli(['mail', 'list']);
+      for (let i = 0; i < 20 && !listed.stdout.includes(email); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        listed = await cli(['mail', 'list']);
+      }
+      expect(listed.status).toBe(0);
+      const lines = listed.stdout.split('\n');
+      const header = lines.findIndex((line) => line.includes(`\t${email}\t`));
+      expect(lines[header]).toMatch(/\tConfirm your email address for Portcullis$/);
+      expect(lines[header + 1]).toMatch(
+        /^\thttps:\/\/localhost(:\d+)?\/verify-email#token=[\w-]{43}$/,
+      );
     });
 
     it('user create registers through the service (piped password, audited) with the role, verified', async () => {

@@ -188,8 +188,10 @@ verify an address or reset a password can be followed with no mail server.`,
       const messages = await listOutbox(appConfig.dataDir);
       if (messages.length === 0) print('the outbox is empty');
       for (const message of messages) {
-        print(`${message.date}\t${message.to}\t${message.subject}`);
-        for (const link of message.links) print(`\t${link}`);
+        // Tab-separated like `user list`: each field escaped, the separators kept.
+        const row = (fields: string[]) => `${fields.map(escapeForTerminal).join('\t')}\n`;
+        process.stdout.write(row([message.date, message.to, message.subject]));
+        for (const link of message.links) process.stdout.write(row(['', link]));
       }
     },
   },

@@ -13,18 +13,12 @@ import { preloadBreachedPasswords } from './lib/breached-passwords.js';
 import { createLogger } from './lib/logger.js';
 import { requestContext } from './lib/request-context.js';
 import { loadSecrets } from './lib/secrets.js';
-import { registerAdminRoutes } from './modules/admin/admin-routes.js';
 import { HOUSEKEEPING_INTERVAL_MS, runHousekeeping } from './modules/audit/housekeeping.js';
-import { registerAccountRoutes } from './modules/account/account-routes.js';
-import { registerAuthRoutes } from './modules/auth/auth-routes.js';
 import { LocalInvalidationBus, type InvalidationBus } from './modules/auth/session-state.js';
 import { createIdentityCore } from './modules/identity/identity-core.js';
-import { registerHealthRoutes } from './modules/health/health-routes.js';
-import { createMailService, registerMailService } from './modules/mail/mail-module.js';
-import { registerNotesRoutes } from './modules/notes/notes-routes.js';
-import { NotesRepository } from './modules/notes/notes-repository.js';
-import { NotesService } from './modules/notes/notes-service.js';
-import { registerProfileRoutes } from './modules/profile/profile-routes.js';
+import type { FeatureContext } from './modules/feature-module.js';
+import { featureModules } from './modules/feature-modules.js';
+import { createMailService } from './modules/mail/mail-module.js';
 import { registerAccessControl } from './plugins/access-control.js';
 import { cookieNames } from './plugins/cookies.js';
 import { registerCors } from './plugins/cors.js';
@@ -139,7 +133,7 @@ export async function buildApp(
     invalidationBus: bus,
     mail,
   });
-  const { users, sessionRepository, audit, sessionState, auth } = identity;
+  const { sessionRepository, audit, sessionState, auth } = identity;
   // Changes made by the operator's CLI reach this instance through the database (ADR 009).
   const cliInvalidations = new InvalidationLogFollower(
     new DbInvalidationLog(db),
@@ -201,22 +195,14 @@ export async function buildApp(
   registerAccessControl(app, (request) => auth.authenticate(request.cookies[cookieNames.access]));
   registerRequestLog(app);
 
-  registerHealthRoutes(app, { db, checks: options.stores?.readinessChecks ?? [] });
-  registerAuthRoutes(app, { auth, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
-  registerAccountRoutes(app, {
-    account: identity.account,
-    auth,
-    passwordMinLength: config.passwordMinLength,
-  });
-  registerProfileRoutes(app, {
-    users,
-    auth,
-    sessionState,
-    passwordMinLength: config.passwordMinLength,
-  });
-  registerMailService(app, mailQueue);
-  registerNotesRoutes(app, { notes: new NotesService(new NotesRepository(db)) });
-  registerAdminRoutes(app, { admin: identity.admin, audit });
+  const context: FeatureContext = {
+    config,
+    db,
+    identity,
+    mail: mailQueue,
+    readinessChecks: options.stores?.readinessChecks ?? [],
+  };
+  for (const feature of featureModules) feature.register(app, context);
   await registerSpa(app, { webDistDir: options.webDistDir ?? defaultWebDistDir });
 
   // The breached-password list takes a few hundred milliseconds to load; do it in slices once the

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { FeatureModule } from '../feature-module.js';
 import {
   acceptedResponseSchema,
   changeEmailBodySchema,
@@ -142,3 +143,14 @@ export function registerAccountRoutes(
     },
   );
 }
+
+export const accountModule: FeatureModule = {
+  name: 'account',
+  register(app, context) {
+    registerAccountRoutes(app, {
+      account: context.identity.account,
+      auth: context.identity.auth,
+      passwordMinLength: context.config.passwordMinLength,
+    });
+  },
+};

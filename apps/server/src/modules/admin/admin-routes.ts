@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { FeatureModule } from '../feature-module.js';
 import {
   unlockUserBodySchema,
   updateUserRoleBodySchema,
@@ -69,3 +70,10 @@ export function registerAdminRoutes(
     },
   );
 }
+
+export const adminModule: FeatureModule = {
+  name: 'admin',
+  register(app, context) {
+    registerAdminRoutes(app, { admin: context.identity.admin, audit: context.identity.audit });
+  },
+};

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FeatureModule } from '../feature-module.js';
 import { z } from 'zod';
 import {
   currentSessionResponseSchema,
@@ -114,3 +115,13 @@ export function registerAuthRoutes(
     },
   );
 }
+
+export const authModule: FeatureModule = {
+  name: 'auth',
+  register(app, context) {
+    registerAuthRoutes(app, {
+      auth: context.identity.auth,
+      accessTokenTtlSeconds: context.config.accessTokenTtlSeconds,
+    });
+  },
+};

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { FeatureModule } from '../feature-module.js';
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../lib/app-error.js';
@@ -20,3 +21,10 @@ export function registerHealthRoutes(
     return { status: 'ready' };
   });
 }
+
+export const healthModule: FeatureModule = {
+  name: 'health',
+  register(app, context) {
+    registerHealthRoutes(app, { db: context.db, checks: [...context.readinessChecks] });
+  },
+};

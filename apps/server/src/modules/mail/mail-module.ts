@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FeatureModule } from '../feature-module.js';
 import type { AppConfig } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import { createOutboxTransport } from './mail-outbox.js';
@@ -65,3 +66,10 @@ function createMailTransport(config: AppConfig, options: MailModuleOptions): Mai
     notice: options.notice ?? ((line) => process.stderr.write(`${line}\n`)),
   });
 }
+
+export const mailModule: FeatureModule = {
+  name: 'mail',
+  register(app, context) {
+    registerMailService(app, context.mail);
+  },
+};

@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { FeatureModule } from '../feature-module.js';
+import { NotesRepository } from './notes-repository.js';
+import { NotesService } from './notes-service.js';
 import { z } from 'zod';
 import { paginationQuerySchema, type PaginationQuery } from '@portcullis/contract/common';
 import {
@@ -8,7 +11,6 @@ import {
   type UpdateNoteBody,
 } from '@portcullis/contract/notes';
 import { requireAuth } from '../../plugins/access-control.js';
-import type { NotesService } from './notes-service.js';
 
 /**
  * A malformed id is answered exactly like a missing note (404), so probing ids reveals nothing;
@@ -70,3 +72,10 @@ export function registerNotesRoutes(app: FastifyInstance, deps: { notes: NotesSe
     },
   );
 }
+
+export const notesModule: FeatureModule = {
+  name: 'notes',
+  register(app, context) {
+    registerNotesRoutes(app, { notes: new NotesService(new NotesRepository(context.db)) });
+  },
+};

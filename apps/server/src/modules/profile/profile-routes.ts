@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { FeatureModule } from '../feature-module.js';
 import {
   changePasswordBodySchema,
   updateProfileBodySchema,
@@ -66,3 +67,15 @@ export function registerProfileRoutes(
     };
   });
 }
+
+export const profileModule: FeatureModule = {
+  name: 'profile',
+  register(app, context) {
+    registerProfileRoutes(app, {
+      users: context.identity.users,
+      auth: context.identity.auth,
+      sessionState: context.identity.sessionState,
+      passwordMinLength: context.config.passwordMinLength,
+    });
+  },
+};

@@ -1,0 +1,19 @@
+import { accountModule } from './account/account-routes.js';
+import { adminModule } from './admin/admin-routes.js';
+import { authModule } from './auth/auth-routes.js';
+import type { FeatureModule } from './feature-module.js';
+import { healthModule } from './health/health-routes.js';
+import { mailModule } from './mail/mail-module.js';
+import { notesModule } from './notes/notes-routes.js';
+import { profileModule } from './profile/profile-routes.js';
+
+/** Every feature, in registration order: adding a feature is adding its module here. */
+export const featureModules: readonly FeatureModule[] = [
+  healthModule,
+  authModule,
+  accountModule,
+  profileModule,
+  mailModule,
+  notesModule,
+  adminModule,
+];

@@ -1,10 +1,10 @@
 import { request as httpsRequest } from 'node:https';
 import { describe, expect, test } from 'vitest';
 import { useAppUnderTest } from './support/environment.js';
-import { newUser, register, signIn } from './support/flows.js';
+import { newUser, registerAndVerify, signIn } from './support/flows.js';
 import { admin } from './support/test-server.js';
 
-const { sessions, origin } = useAppUnderTest();
+const { sessions, origin, mailbox } = useAppUnderTest();
 
 interface Answer {
   status: number;
@@ -92,7 +92,7 @@ describe('admin: account locks and the audit log', () => {
   test('a locked account shows its lock and its end; Unlock clears it and is audited', async () => {
     const owner = newUser('besieged');
     const ownerSession = await sessions.newSession();
-    await register(ownerSession.page, owner);
+    await registerAndVerify(ownerSession.page, mailbox, owner);
 
     const statuses = await lockAccountWide(owner.email);
     expect(statuses).toEqual([...Array<number>(20).fill(401), 429]);

@@ -1,15 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import { useAppUnderTest } from './support/environment.js';
-import { newUser, register, registerAndSignIn, signIn } from './support/flows.js';
+import {
+  newUser,
+  openVerificationLink,
+  registerAndSignIn,
+  registerAndVerify,
+  secondsIn,
+  signIn,
+} from './support/flows.js';
+import { checkAtBothWidths } from './support/layout-check.js';
 
-const { sessions, origin } = useAppUnderTest();
-
-/** "59 seconds", "1 minute", "1 minute 5 seconds" as a number of seconds. */
-function secondsIn(text: string | null): number {
-  const minutes = /(\d+) minutes?/.exec(text ?? '')?.[1] ?? '0';
-  const seconds = /(\d+) seconds?/.exec(text ?? '')?.[1] ?? '0';
-  return Number(minutes) * 60 + Number(seconds);
-}
+const { sessions, origin, mailbox } = useAppUnderTest();
 
 describe('first run, anonymous', () => {
   test('an anonymous page load asks who is signed in without a refusal: a clean console', async () => {
@@ -53,7 +54,7 @@ describe('first run, anonymous', () => {
 });
 
 describe('registration and sign-in', () => {
-  test('a visitor registers, watching the strength meter, then signs in and lands on notes', async () => {
+  test('a visitor registers, watching the strength meter, confirms the address, signs in and lands on notes', async () => {
     const { page } = await sessions.newSession();
     const user = newUser('reader');
     await page.goto('/register');
@@ -68,9 +69,17 @@ describe('registration and sign-in', () => {
     await meter.getByText(/Password strength: (Strong|Very strong)/).waitFor();
 
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByText('Your account is ready. Sign in to continue.').waitFor();
-    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    // Registration signs nobody in: it asks for the link mailed to the address.
+    await page.getByRole('heading', { name: 'Check your inbox', level: 1 }).waitFor();
+    await page.getByRole('main').getByText(user.email).waitFor();
     // The address was carried over in history state, not in the URL.
+    expect(new URL(page.url()).pathname).toBe('/check-inbox');
+    expect(page.url()).not.toContain(encodeURIComponent(user.email));
+
+    await openVerificationLink(page, mailbox, user);
+    await page.getByRole('status').filter({ hasText: 'Your address is confirmed' }).waitFor();
+    await page.getByRole('main').getByRole('link', { name: 'Sign in' }).click();
+    await page.getByText('Your address is confirmed. Sign in to continue.').waitFor();
     expect(await page.getByLabel('Email').inputValue()).toBe(user.email);
     expect(page.url()).not.toContain(encodeURIComponent(user.email));
 
@@ -105,7 +114,7 @@ describe('registration and sign-in', () => {
   test('a wrong password is refused with the catalogue message', async () => {
     const { page, expectRefusal } = await sessions.newSession();
     const user = newUser('forgetful');
-    await register(page, user);
+    await registerAndVerify(page, mailbox, user);
     expectRefusal('401 /api/login');
     await page.getByLabel('Password', { exact: true }).fill(`${user.password}-wrong`);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -121,7 +130,7 @@ describe('registration and sign-in', () => {
     // moving this clock forward, not by sleeping through a minute.
     await page.clock.install();
     const user = newUser('locked');
-    await register(page, user);
+    await registerAndVerify(page, mailbox, user);
     const password = page.getByLabel('Password', { exact: true });
     const signInButton = page.getByRole('button', { name: 'Sign in' });
     const summary = page.getByRole('alert').filter({ hasText: 'There is a problem' });
@@ -154,6 +163,11 @@ describe('registration and sign-in', () => {
     expect(await signInButton.getAttribute('aria-disabled')).toBe('true');
     const describedBy = (await signInButton.getAttribute('aria-describedby')) ?? '';
     expect(await page.locator(`[id="${describedBy}"]`).textContent()).toMatch(/Try again in/);
+    // The way out that needs no wait: a reset (it lifts the lock), offered inside the message.
+    expect(await summary.getByRole('link', { name: 'Forgot password?' }).getAttribute('href')).toBe(
+      '/forgot-password',
+    );
+    await checkAtBothWidths(page, 'sign-in-locked');
     let sent = 0;
     page.on('request', (request) => {
       if (new URL(request.url()).pathname === '/api/login') sent += 1;
@@ -178,7 +192,7 @@ describe('registration and sign-in', () => {
   test('signing out ends the session: /notes sends to sign-in, then back to /notes', async () => {
     const { page } = await sessions.newSession();
     const user = newUser('leaver');
-    await registerAndSignIn(page, user);
+    await registerAndSignIn(page, mailbox, user);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You have signed out.').waitFor();
@@ -199,7 +213,7 @@ describe('registration and sign-in', () => {
   test('the sign-in page ignores a next= that points to another site', async () => {
     const { page } = await sessions.newSession();
     const user = newUser('phished');
-    await register(page, user);
+    await registerAndVerify(page, mailbox, user);
     await page.goto('/sign-in?next=%2F%2Fevil.example%2Fsteal');
     await signIn(page, user);
     await page.getByRole('heading', { name: 'Notes', level: 1 }).waitFor();

@@ -51,6 +51,13 @@ describe('content security policy', () => {
       ['/secure-data', 'Secure data'],
       ['/profile', 'Profile'],
       ['/admin', 'Admin'],
+      ['/forgot-password', 'Forgot your password?'],
+      // The pages mailed links open, here without a token (they say so).
+      ['/verify-email', 'Confirm your email address'],
+      ['/reset-password', 'Choose a new password'],
+      ['/confirm-email', 'Confirm your new email address'],
+      ['/undo-email-change', 'Undo the email change'],
+      ['/not-me', 'This was not me'],
       ['/missing', 'Page not found'],
     ];
     for (const [path, heading] of screens) {

@@ -4,7 +4,7 @@ import { useAppUnderTest } from './support/environment.js';
 import { newUser, register, registerAndSignIn, signIn } from './support/flows.js';
 import { admin } from './support/test-server.js';
 
-const { sessions } = useAppUnderTest();
+const { sessions, mailbox } = useAppUnderTest();
 
 /**
  * A button that is `disabled` while busy drops keyboard focus to the page body: the user who
@@ -27,7 +27,7 @@ describe('focus stays where the user was', () => {
   test('after Add note, Save name and Change password, focus is still on the button', async () => {
     const { page } = await sessions.newSession();
     const user = newUser('steady');
-    await registerAndSignIn(page, user);
+    await registerAndSignIn(page, mailbox, user);
 
     const form = page.getByRole('form', { name: 'New note' });
     await form.getByLabel('Title').fill('Focus kept');

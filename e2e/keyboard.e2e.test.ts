@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { useAppUnderTest } from './support/environment.js';
-import { addNote, newUser, noteItem, register } from './support/flows.js';
+import { addNote, newUser, noteItem, registerAndVerify } from './support/flows.js';
 
-const { sessions } = useAppUnderTest();
+const { sessions, mailbox } = useAppUnderTest();
 
 /** What has focus, described the way a screen reader user would hear it. */
 function focused(page: Page): Promise<string> {
@@ -27,7 +27,8 @@ describe('keyboard only', () => {
   test('sign in, fix an error, add and delete a note without a mouse', async () => {
     const { page } = await sessions.newSession();
     const user = newUser('keys');
-    await register(page, user);
+    await registerAndVerify(page, mailbox, user);
+    // A fresh load: the keyboard starts from the top of the page.
     await page.goto('/sign-in');
     await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
 

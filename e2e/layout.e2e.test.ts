@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { useAppUnderTest } from './support/environment.js';
 import { newUser, registerAndSignIn } from './support/flows.js';
 
-const { sessions } = useAppUnderTest();
+const { sessions, mailbox } = useAppUnderTest();
 
 const phone = { width: 390, height: 844 };
 const desktop = { width: 1280, height: 900 };
@@ -21,7 +21,7 @@ describe('the header on a phone', () => {
   test('signed in at 390 px, the navigation folds into a menu that opens and closes by keyboard', async () => {
     const { page } = await sessions.newSession({ viewport: phone });
     const user = newUser('pocket');
-    await registerAndSignIn(page, user);
+    await registerAndSignIn(page, mailbox, user);
     await page.getByRole('heading', { name: 'Notes', level: 1 }).waitFor();
 
     const banner = page.getByRole('banner');
@@ -67,7 +67,7 @@ describe('the header on a phone', () => {
 
   test('on a wide screen the links show in the header and there is no Menu button', async () => {
     const { page } = await sessions.newSession({ viewport: desktop });
-    await registerAndSignIn(page, newUser('wide'));
+    await registerAndSignIn(page, mailbox, newUser('wide'));
     const banner = page.getByRole('banner');
     await banner.getByRole('link', { name: 'Notes' }).waitFor();
     expect(await banner.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);

@@ -2,12 +2,12 @@ import { describe, expect, test } from 'vitest';
 import { useAppUnderTest } from './support/environment.js';
 import { addNote, newUser, noteItem, registerAndSignIn } from './support/flows.js';
 
-const { sessions } = useAppUnderTest();
+const { sessions, mailbox } = useAppUnderTest();
 
 describe('notes', () => {
   test('a note titled with markup shows it literally and runs nothing (stored XSS)', async () => {
     const { page, problems } = await sessions.newSession();
-    await registerAndSignIn(page, newUser('mallory'));
+    await registerAndSignIn(page, mailbox, newUser('mallory'));
     const title = '<img src=x onerror=alert(1)>';
     const body = '<script>alert(2)</script>';
     await addNote(page, title, body);
@@ -30,7 +30,7 @@ describe('notes', () => {
 
   test('a note is edited, then deleted only after confirming', async () => {
     const { page } = await sessions.newSession();
-    await registerAndSignIn(page, newUser('editor'));
+    await registerAndSignIn(page, mailbox, newUser('editor'));
     await addNote(page, 'Groceries', 'Milk');
 
     await noteItem(page, 'Groceries').getByRole('button', { name: /^Edit/ }).click();
@@ -68,7 +68,7 @@ describe('notes', () => {
 
   test('a long list loads page by page with "Load more notes", focus moving to the first new note', async () => {
     const { page } = await sessions.newSession();
-    await registerAndSignIn(page, newUser('prolific'));
+    await registerAndSignIn(page, mailbox, newUser('prolific'));
     // One more than a page (the client asks for 20 at a time).
     const titles = Array.from(
       { length: 21 },

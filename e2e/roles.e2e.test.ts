@@ -3,14 +3,14 @@ import { useAppUnderTest } from './support/environment.js';
 import { addNote, newUser, noteItem, registerAndSignIn, signIn } from './support/flows.js';
 import { admin } from './support/test-server.js';
 
-const { sessions } = useAppUnderTest();
+const { sessions, mailbox } = useAppUnderTest();
 
 describe('roles', () => {
   test("an admin makes a user a guest and the user's open session loses note writing at once", async () => {
     const member = newUser('member');
     const userSession = await sessions.newSession();
     const userPage = userSession.page;
-    await registerAndSignIn(userPage, member);
+    await registerAndSignIn(userPage, mailbox, member);
     await addNote(userPage, 'Written as a user', 'Still readable later.');
 
     const adminPage = (await sessions.newSession()).page;
@@ -51,7 +51,7 @@ describe('roles', () => {
 
   test('the admin screen is not offered to a user, and refused if typed in', async () => {
     const { page } = await sessions.newSession();
-    await registerAndSignIn(page, newUser('curious'));
+    await registerAndSignIn(page, mailbox, newUser('curious'));
     expect(await page.getByRole('navigation').getByRole('link', { name: 'Admin' }).count()).toBe(0);
     await page.goto('/admin');
     await page.getByRole('heading', { name: 'Not allowed', level: 1 }).waitFor();

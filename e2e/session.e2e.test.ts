@@ -4,7 +4,7 @@ import { useAppUnderTest } from './support/environment.js';
 import { newUser, registerAndSignIn, signIn } from './support/flows.js';
 import { admin } from './support/test-server.js';
 
-const { sessions } = useAppUnderTest();
+const { sessions, mailbox } = useAppUnderTest();
 
 const ACCESS_COOKIE = '__Host-portcullis-access';
 
@@ -65,7 +65,7 @@ describe('session renewal and sign-out across tabs', () => {
 
   test('signing out in one tab signs out the others without a reload', async () => {
     const first = await sessions.newSession();
-    await registerAndSignIn(first.page, newUser('two-tabs'));
+    await registerAndSignIn(first.page, mailbox, newUser('two-tabs'));
     const second = await first.context.newPage();
     await second.goto('/notes');
     await second.getByRole('heading', { name: 'Notes', level: 1 }).waitFor();

@@ -32,6 +32,8 @@ export default defineConfig({
     // The contract's `source` export points at its .ts files, so the browser bundle is built from
     // the same schemas the server runs, with no separate build step to forget.
     conditions: ['source', ...defaultClientConditions],
+    // `zod` (exactly; its subpaths are untouched) is zod configured for the CSP: see the module.
+    alias: [{ find: /^zod$/, replacement: path.join(root, 'src/lib/zod-config.ts') }],
   },
   build: {
     outDir: path.join(root, 'dist'),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
+import type { Inbox } from './environment.js';
+import { subjects, withSubject } from './mailbox.js';
 import type { Credentials } from './test-server.js';
 
 /** A fresh account per test, so tests never see each other's notes. */
@@ -13,13 +15,42 @@ export function newUser(label: string): Credentials {
   };
 }
 
+/** Fills in the registration form and lands on "Check your inbox"; nobody is signed in yet. */
 export async function register(page: Page, user: Credentials): Promise<void> {
   await page.goto('/register');
   await page.getByLabel('Name').fill(user.name);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByText('Your account is ready. Sign in to continue.').waitFor();
+  await page.getByRole('heading', { name: 'Check your inbox', level: 1 }).waitFor();
+}
+
+/** Opens the confirmation link from the newest unread "confirm your address" mail to `user`. */
+export async function openVerificationLink(
+  page: Page,
+  mailbox: Inbox,
+  user: Credentials,
+): Promise<string> {
+  const mail = await mailbox.waitForMail(user.email, withSubject(subjects.verifyEmail));
+  const link = mail.link('/verify-email');
+  await page.goto(link);
+  return link;
+}
+
+/**
+ * Registers and confirms the address from the mail, as a new user does, and follows the page's
+ * "Sign in" link: the browser ends on the sign-in page with the address filled in.
+ */
+export async function registerAndVerify(
+  page: Page,
+  mailbox: Inbox,
+  user: Credentials,
+): Promise<void> {
+  await register(page, user);
+  await openVerificationLink(page, mailbox, user);
+  await page.getByRole('heading', { name: 'Your address is confirmed' }).waitFor();
+  await page.getByRole('main').getByRole('link', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
 }
 
 /** Signs in from the sign-in page the browser is on, or opens it first. */
@@ -28,14 +59,20 @@ export async function signIn(page: Page, user: Credentials): Promise<void> {
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  // Attached, not visible: on a narrow screen it waits behind the Menu button.
-  await page.getByRole('button', { name: 'Sign out', includeHidden: true }).waitFor({
-    state: 'attached',
-  });
+  // Attached, not visible: on a narrow screen it waits behind the Menu button. The header's, as
+  // "check your inbox" (where an unconfirmed user lands) has a second one.
+  await page
+    .getByRole('banner')
+    .getByRole('button', { name: 'Sign out', includeHidden: true })
+    .waitFor({ state: 'attached' });
 }
 
-export async function registerAndSignIn(page: Page, user: Credentials): Promise<void> {
-  await register(page, user);
+export async function registerAndSignIn(
+  page: Page,
+  mailbox: Inbox,
+  user: Credentials,
+): Promise<void> {
+  await registerAndVerify(page, mailbox, user);
   await signIn(page, user);
 }
 
@@ -55,4 +92,22 @@ export function noteItem(page: Page, title: string) {
   return page
     .getByRole('listitem')
     .filter({ has: page.getByRole('heading', { name: title, exact: true }) });
+}
+
+/** "59 seconds", "1 minute", "14 minutes 5 seconds" (a countdown's text) as a number of seconds. */
+export function secondsIn(text: string | null): number {
+  const minutes = /(\d+) minutes?/.exec(text ?? '')?.[1] ?? '0';
+  const seconds = /(\d+) seconds?/.exec(text ?? '')?.[1] ?? '0';
+  return Number(minutes) * 60 + Number(seconds);
+}
+
+/** What has focus, as "role or tag: text", for asserting where a page put the keyboard. */
+export function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    if (element === null || element === document.body) return 'nothing';
+    const label = element.id === '' ? null : document.querySelector(`label[for="${element.id}"]`);
+    const text = (label ?? element).textContent.replace(/\s+/g, ' ').trim();
+    return `${element.getAttribute('role') ?? element.tagName.toLowerCase()}: ${text}`;
+  });
 }

@@ -8,7 +8,8 @@ import path from 'node:path';
 /**
  * The built application (`npm run build` first; nothing is built here) started as a child process
  * exactly as an operator would: `node apps/server/bundle/server.js`, a fresh data directory, free
- * ports, and an administrator created through the operator CLI.
+ * ports, mail through SMTP to the test's own mail server, and an administrator created through
+ * the operator CLI (whose users need no address confirmation).
  */
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -47,7 +48,12 @@ function freePort(): Promise<number> {
   });
 }
 
-function serverEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+export interface ServerOptions {
+  /** Where the app sends mail: `smtp://127.0.0.1:<port>` of the test's SMTP server. */
+  smtpUrl: string;
+}
+
+function serverEnv(dataDir: string, port: number, options: ServerOptions): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -58,6 +64,9 @@ function serverEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
     HTTP_PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    SMTP_URL: options.smtpUrl,
+    // Plain SMTP is allowed for a relay on this machine only, which the test's server is.
+    SMTP_REQUIRE_TLS: 'false',
   };
 }
 
@@ -110,13 +119,13 @@ async function waitUntilReady(port: number, child: ChildProcess, logs: () => str
   throw new Error(`server not ready after 60 s:\n${logs()}`);
 }
 
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (!existsSync(serverEntry) || !existsSync(webIndex)) {
     throw new Error('The e2e tests run the built app: run `npm run build` first.');
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'portcullis-e2e-'));
   const port = await freePort();
-  const env = serverEnv(dataDir, port);
+  const env = serverEnv(dataDir, port, options);
 
   await runCli(
     ['user', 'create', '--email', admin.email, '--name', admin.name, '--role', 'admin'],

@@ -1,3 +1,4 @@
+import { accountLinkPaths } from '@portcullis/contract/account';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { BrowserRouter, Route, Routes, useLocation } from 'react-router';
 import { Layout } from './components/layout';
@@ -13,6 +14,28 @@ import { NotFoundPage } from './features/not-found/not-found-page';
 // the first paint only needs the shell and the sign-in form, and the initial bundle has a budget.
 const RegisterPage = lazy(async () => ({
   default: (await import('./features/auth/register-page')).RegisterPage,
+}));
+// The account pages are reached from a mail or once in a while: none belongs in the first paint.
+const CheckInboxPage = lazy(async () => ({
+  default: (await import('./features/account/check-inbox-page')).CheckInboxPage,
+}));
+const VerifyEmailPage = lazy(async () => ({
+  default: (await import('./features/account/verify-email-page')).VerifyEmailPage,
+}));
+const ForgotPasswordPage = lazy(async () => ({
+  default: (await import('./features/account/forgot-password-page')).ForgotPasswordPage,
+}));
+const ResetPasswordPage = lazy(async () => ({
+  default: (await import('./features/account/reset-password-page')).ResetPasswordPage,
+}));
+const ConfirmEmailPage = lazy(async () => ({
+  default: (await import('./features/account/confirm-email-page')).ConfirmEmailPage,
+}));
+const UndoEmailChangePage = lazy(async () => ({
+  default: (await import('./features/account/undo-email-change-page')).UndoEmailChangePage,
+}));
+const NotMePage = lazy(async () => ({
+  default: (await import('./features/account/not-me-page')).NotMePage,
 }));
 const NotesPage = lazy(async () => ({
   default: (await import('./features/notes/notes-page')).NotesPage,
@@ -61,6 +84,63 @@ function AppRoutes() {
           element={
             <Screen>
               <RegisterPage />
+            </Screen>
+          }
+        />
+        <Route
+          path="check-inbox"
+          element={
+            <Screen>
+              <CheckInboxPage />
+            </Screen>
+          }
+        />
+        <Route
+          path="forgot-password"
+          element={
+            <Screen>
+              <ForgotPasswordPage />
+            </Screen>
+          }
+        />
+        {/* Where mailed links land (accountLinkPaths in the contract); the token is in the fragment. */}
+        <Route
+          path={accountLinkPaths.verifyEmail}
+          element={
+            <Screen>
+              <VerifyEmailPage />
+            </Screen>
+          }
+        />
+        <Route
+          path={accountLinkPaths.resetPassword}
+          element={
+            <Screen>
+              <ResetPasswordPage />
+            </Screen>
+          }
+        />
+        <Route
+          path={accountLinkPaths.confirmEmailChange}
+          element={
+            <Screen>
+              <ConfirmEmailPage />
+            </Screen>
+          }
+        />
+        <Route
+          path={accountLinkPaths.undoEmailChange}
+          element={
+            <Screen>
+              <UndoEmailChangePage />
+            </Screen>
+          }
+        />
+        <Route
+          path={accountLinkPaths.notMe}
+          element={
+            <Screen>
+              <NotMePage />
             </Screen>
           }
         />

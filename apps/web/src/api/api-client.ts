@@ -59,6 +59,7 @@ async function send(path: string, options: RequestOptions, retried: Retried): Pr
     emitSessionEvent({ type: 'session-ended' });
   }
   if (error.code === 'forbidden') emitSessionEvent({ type: 'forbidden' });
+  if (error.code === 'email_not_verified') emitSessionEvent({ type: 'email-not-verified' });
   throw error;
 }
 

@@ -11,6 +11,8 @@ export type SessionEvent =
   | { type: 'refreshed'; user: User }
   /** The server refused an action; the role may have changed since the page loaded. */
   | { type: 'forbidden' }
+  /** The server wants the address confirmed first; the user may have changed (a new address). */
+  | { type: 'email-not-verified' }
   /** Another tab signed in or out, so this tab's idea of the user is stale. */
   | { type: 'remote-signed-in' }
   | { type: 'remote-signed-out' };

@@ -1,6 +1,6 @@
 import { useId, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
-import { useAuth } from '../features/auth/auth-context';
+import { useAuth, type AuthState } from '../features/auth/auth-context';
 import { canAdminister, roleLabels } from '../features/auth/permissions';
 import { SignOutButton } from '../features/auth/sign-out-button';
 
@@ -10,20 +10,32 @@ function focusMain(event: MouseEvent<HTMLAnchorElement>) {
   document.getElementById('main')?.focus();
 }
 
+interface NavItem {
+  to: string;
+  label: string;
+}
+
+function navItems(state: AuthState): NavItem[] {
+  if (state.status !== 'authenticated') {
+    return [
+      { to: '/sign-in', label: 'Sign in' },
+      { to: '/register', label: 'Register' },
+    ];
+  }
+  // Until the address is confirmed there is one page (check your inbox), so nothing to link.
+  if (!state.user.emailVerified) return [];
+  return [
+    { to: '/notes', label: 'Notes' },
+    { to: '/secure-data', label: 'Secure data' },
+    { to: '/profile', label: 'Profile' },
+    ...(canAdminister(state.user.role) ? [{ to: '/admin', label: 'Admin' }] : []),
+  ];
+}
+
 function Navigation() {
   const { state } = useAuth();
-  const links =
-    state.status === 'authenticated'
-      ? [
-          { to: '/notes', label: 'Notes' },
-          { to: '/secure-data', label: 'Secure data' },
-          { to: '/profile', label: 'Profile' },
-          ...(canAdminister(state.user.role) ? [{ to: '/admin', label: 'Admin' }] : []),
-        ]
-      : [
-          { to: '/sign-in', label: 'Sign in' },
-          { to: '/register', label: 'Register' },
-        ];
+  const links = navItems(state);
+  if (links.length === 0) return null;
   return (
     <nav aria-label="Main" className="site-nav">
       <ul>

@@ -5,7 +5,7 @@ import { ActionButton } from '../../components/action-button';
 import { ErrorAlert, Loading } from '../../components/status-message';
 import { formatDateTime } from '../../lib/format-date';
 import { useCursorList, useFocusAfterLoadMore } from '../../lib/use-cursor-list';
-import { describeUserAgent } from '../../lib/user-agent';
+import { describeUserAgent } from '@portcullis/contract/user-agent';
 import { listAuditPage } from './admin-api';
 
 const eventLabels: Record<AuditEventType, string> = {
@@ -21,6 +21,14 @@ const eventLabels: Record<AuditEventType, string> = {
   session_revoked: 'Session revoked',
   user_unlocked: 'Account unlocked',
   audit_pruned: 'Audit log pruned',
+  email_verified: 'Email confirmed',
+  password_reset_requested: 'Reset requested',
+  password_reset: 'Password reset',
+  email_change_requested: 'Email change requested',
+  email_changed: 'Email changed',
+  email_change_undone: 'Email change undone',
+  sessions_revoked_not_me: 'Sessions ended (not me)',
+  new_device_sign_in: 'New device sign-in',
 };
 
 const dash = '—';

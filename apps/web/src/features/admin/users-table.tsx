@@ -208,7 +208,12 @@ export function UsersTable() {
                     {user.name}
                     {user.id === currentUser.id && <span className="you-badge"> (you)</span>}
                   </td>
-                  <td id={`user-${user.id}-email`}>{user.email}</td>
+                  <td>
+                    <span id={`user-${user.id}-email`} className="email">
+                      {user.email}
+                    </span>
+                    {!user.emailVerified && <span className="verify-badge">Not confirmed</span>}
+                  </td>
                   <td>
                     <RoleEditor
                       user={user}

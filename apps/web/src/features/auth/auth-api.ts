@@ -1,5 +1,8 @@
+import { acceptedResponseSchema } from '@portcullis/contract/account';
 import {
+  currentSessionResponseSchema,
   sessionResponseSchema,
+  type CurrentSessionResponse,
   type LoginBody,
   type RegisterBody,
   type User,
@@ -20,19 +23,25 @@ export async function signInRequest(body: LoginBody): Promise<User> {
   return user;
 }
 
-/** Registration creates the account only; the user signs in next. */
-export async function registerRequest(body: RegisterBody): Promise<User> {
-  const { user } = await apiJson('/api/register', sessionResponseSchema, {
+/**
+ * Registration creates the account and mails a link to confirm the address; it signs nobody in.
+ * The answer is the same whether or not the address already had an account (no enumeration).
+ */
+export async function registerRequest(body: RegisterBody): Promise<void> {
+  await apiJson('/api/register', acceptedResponseSchema, {
     method: 'POST',
     body,
     renewSessionOn401: false,
   });
-  invalidateCsrfToken();
-  return user;
 }
 
 export async function signOutRequest(): Promise<void> {
   await apiNoContent('/api/logout', { method: 'POST', body: {}, renewSessionOn401: false });
   invalidateCsrfToken();
   announceSessionChange('signed-out');
+}
+
+/** GET /api/session as it is, without refreshing: whether this browser's session still holds. */
+export function currentSessionRequest(): Promise<CurrentSessionResponse> {
+  return apiJson('/api/session', currentSessionResponseSchema, { renewSessionOn401: false });
 }

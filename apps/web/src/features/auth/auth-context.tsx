@@ -13,7 +13,7 @@ import { isAbortError } from '../../api/api-error';
 import { subscribeSessionEvents } from '../../api/session-events';
 import { startSessionSync } from '../../api/session-sync';
 import { fetchCurrentUser } from '../../api/api-client';
-import { signInRequest, signOutRequest } from './auth-api';
+import { currentSessionRequest, signInRequest, signOutRequest } from './auth-api';
 
 /** Why nobody is signed in, so the sign-in page can say the right thing. */
 export type AnonymousReason = 'initial' | 'signed-out' | 'session-ended';
@@ -30,6 +30,16 @@ interface AuthContextValue {
   signOut: () => Promise<void>;
   /** After the user edits their own profile. */
   setUser: (user: User) => void;
+  /**
+   * A link from a mail changed a user (address confirmed, address changed): adopted only if that
+   * user is the one signed in here, since the link may be opened in any browser.
+   */
+  userChanged: (user: User) => void;
+  /**
+   * A link from a mail revoked every session of an account (password reset, undone email change,
+   * "this was not me"). If this browser's session was one of them it is dropped, cookies included.
+   */
+  afterSessionsRevoked: () => Promise<void>;
   /** Asks the server who is signed in now (role changes, other tabs). */
   reload: () => void;
 }
@@ -104,6 +114,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
             setState({ status: 'authenticated', user: event.user });
             break;
           case 'forbidden':
+          case 'email-not-verified':
           case 'remote-signed-in':
             void load();
             break;
@@ -140,9 +151,31 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setState({ status: 'authenticated', user });
   }, []);
 
+  const userChanged = useCallback((user: User) => {
+    setState((previous) =>
+      previous.status === 'authenticated' && previous.user.id === user.id
+        ? { status: 'authenticated', user }
+        : previous,
+    );
+  }, []);
+
+  const afterSessionsRevoked = useCallback(async () => {
+    // Asked without a refresh: the refresh cookie of a revoked session can only be refused.
+    const session = await currentSessionRequest();
+    if (session.user !== null) {
+      // Signed in here as someone else, whose session the link did not touch.
+      setState({ status: 'authenticated', user: session.user });
+      return;
+    }
+    // The dead cookies go now (sign-out answers 204 even for them), so no later page load tries
+    // a refresh that the server would refuse; other tabs hear that this browser signed out.
+    if (session.canRefresh) await signOutRequest();
+    setState((previous) => endedState(previous, 'signed-out'));
+  }, []);
+
   const value = useMemo(
-    () => ({ state, signIn, signOut, setUser, reload }),
-    [state, signIn, signOut, setUser, reload],
+    () => ({ state, signIn, signOut, setUser, userChanged, afterSessionsRevoked, reload }),
+    [state, signIn, signOut, setUser, userChanged, afterSessionsRevoked, reload],
   );
   return <AuthContext value={value}>{children}</AuthContext>;
 }

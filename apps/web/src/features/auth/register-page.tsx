@@ -15,7 +15,6 @@ import {
 } from '../../lib/form-errors';
 import { registerRequest } from './auth-api';
 import { useAuth } from './auth-context';
-import type { SignInNotice } from './sign-in-notice';
 
 type Field = 'name' | 'email' | 'password';
 const fieldNames: readonly Field[] = ['name', 'email', 'password'];
@@ -57,9 +56,9 @@ export function RegisterPage() {
     }
     setSubmitting(true);
     try {
-      const user = await registerRequest(validation.data);
-      const notice: SignInNotice = { notice: 'registered', email: user.email };
-      await navigate('/sign-in', { state: notice });
+      await registerRequest(validation.data);
+      // The same page whether or not the address was new: the mail says which it was.
+      await navigate('/check-inbox', { state: { email: validation.data.email } });
     } catch (error) {
       fail(formErrorsFromApi(error, fieldNames));
       setSubmitting(false);

@@ -43,6 +43,8 @@ export function RequireAuth({ children, roles }: RequireAuthProps) {
       return <Navigate to={`/sign-in${next}`} state={notice} replace />;
     }
     case 'authenticated':
+      // Until the address is confirmed the server refuses everything else (email_not_verified).
+      if (!state.user.emailVerified) return <Navigate to="/check-inbox" replace />;
       if (roles !== undefined && !roles.includes(state.user.role)) return <ForbiddenPage />;
       return children;
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** What the sign-in page is told through history state (never the URL, so no email in logs). */
 const signInNoticeSchema = z.object({
-  notice: z.enum(['registered', 'signed-out', 'session-ended']),
+  notice: z.enum(['email-verified', 'password-changed', 'signed-out', 'session-ended']).optional(),
   email: z.string().optional(),
 });
 export type SignInNotice = z.infer<typeof signInNoticeSchema>;
@@ -12,8 +12,20 @@ export function readSignInNotice(state: unknown): SignInNotice | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-export const signInNoticeMessages: Record<SignInNotice['notice'], string> = {
-  registered: 'Your account is ready. Sign in to continue.',
+export const signInNoticeMessages: Record<NonNullable<SignInNotice['notice']>, string> = {
+  'email-verified': 'Your address is confirmed. Sign in to continue.',
+  'password-changed': 'Your password was changed. Sign in with the new one.',
   'signed-out': 'You have signed out.',
   'session-ended': 'Your session has ended. Sign in again to continue.',
 };
+
+/**
+ * An address handed to a page through history state (never the URL): the one just registered, for
+ * "check your inbox", or the one typed on the sign-in page, for "forgot password".
+ */
+const emailStateSchema = z.object({ email: z.string() });
+
+export function readEmailState(state: unknown): string | undefined {
+  const parsed = emailStateSchema.safeParse(state);
+  return parsed.success ? parsed.data.email : undefined;
+}

@@ -39,27 +39,42 @@ function PauseMessage({
   id,
   pause,
   secondsLeft,
+  email,
 }: {
   id: string;
   pause: Pause;
   secondsLeft: number;
+  email: string;
 }) {
   return (
-    <span id={id}>
-      {pause.lead}{' '}
-      {secondsLeft > 0 ? (
-        <>
-          Try again in{' '}
-          {/* A timer is not live: the summary announced the wait once, not every second. */}
-          <span role="timer" aria-live="off">
-            {formatCountdown(secondsLeft)}
-          </span>
-          .
-        </>
-      ) : (
-        'You can try again now.'
-      )}
-    </span>
+    <>
+      <span id={id}>
+        {pause.lead}{' '}
+        {secondsLeft > 0 ? (
+          <>
+            Try again in{' '}
+            {/* A timer is not live: the summary announced the wait once, not every second. */}
+            <span role="timer" aria-live="off">
+              {formatCountdown(secondsLeft)}
+            </span>
+            .
+          </>
+        ) : (
+          'You can try again now.'
+        )}
+      </span>{' '}
+      {/* The owner locked out by someone else's guesses gets in at once with a reset (ADR 005). */}
+      <ForgotPasswordLink email={email} />
+    </>
+  );
+}
+
+/** The address typed so far travels in history state, never in the URL (or a log). */
+function ForgotPasswordLink({ email }: { email: string }) {
+  return (
+    <Link to="/forgot-password" state={email.trim() === '' ? null : { email: email.trim() }}>
+      Forgot password?
+    </Link>
   );
 }
 
@@ -85,6 +100,8 @@ export function SignInPage() {
   const paused = pause !== null && secondsLeft > 0;
 
   if (state.status === 'authenticated') {
+    // An unconfirmed address gets nowhere else yet: straight to the page that says why.
+    if (!state.user.emailVerified) return <Navigate to="/check-inbox" replace />;
     return <Navigate to={safeNextPath(searchParams.get('next')) ?? '/notes'} replace />;
   }
 
@@ -121,7 +138,7 @@ export function SignInPage() {
 
   return (
     <Page title="Sign in">
-      {notice !== undefined && (
+      {notice?.notice !== undefined && (
         <p role="status" className="notice">
           {signInNoticeMessages[notice.notice]}
         </p>
@@ -133,7 +150,7 @@ export function SignInPage() {
           attempt={attempt}
           leading={
             pause === null ? undefined : (
-              <PauseMessage id={pauseId} pause={pause} secondsLeft={secondsLeft} />
+              <PauseMessage id={pauseId} pause={pause} secondsLeft={secondsLeft} email={email} />
             )
           }
         />
@@ -155,6 +172,9 @@ export function SignInPage() {
           onChange={setPassword}
           error={errors.fields.password}
         />
+        <p className="field-aside">
+          <ForgotPasswordLink email={email} />
+        </p>
         <div className="button-row">
           <ActionButton
             type="submit"

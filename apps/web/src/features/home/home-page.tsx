@@ -1,4 +1,4 @@
-import { Link } from 'react-router';
+import { Link, Navigate } from 'react-router';
 import { Page } from '../../components/page';
 import { Loading } from '../../components/status-message';
 import { useAuth } from '../auth/auth-context';
@@ -25,6 +25,7 @@ export function HomePage() {
   }
 
   const { user } = state;
+  if (!user.emailVerified) return <Navigate to="/check-inbox" replace />;
   return (
     <Page title={`Hello, ${user.name}`}>
       <p className="lead">
@@ -51,7 +52,7 @@ export function HomePage() {
           <h2 className="card-title">
             <Link to="/profile">Profile</Link>
           </h2>
-          <p>Change your name or password.</p>
+          <p>Change your name, email address or password.</p>
         </li>
         {canAdminister(user.role) && (
           <li className="card">

@@ -2,6 +2,7 @@ import { Page } from '../../components/page';
 import { formatDate } from '../../lib/format-date';
 import { useCurrentUser } from '../auth/auth-context';
 import { canEditProfile, roleLabels } from '../auth/permissions';
+import { ChangeEmailForm } from './change-email-form';
 import { ChangePasswordForm } from './change-password-form';
 import { EditNameForm } from './edit-name-form';
 
@@ -37,6 +38,7 @@ export function ProfilePage() {
       ) : (
         <p className="notice">Your role is guest: you cannot change your name.</p>
       )}
+      <ChangeEmailForm />
       <ChangePasswordForm />
     </Page>
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeUserAgent } from './user-agent';
+import { describeUserAgent } from '@portcullis/contract/user-agent';
 
-describe('describeUserAgent: the audit table names the browser in words', () => {
+describe('describeUserAgent: audit rows and security mails name the browser in words', () => {
   const named: [userAgent: string, expected: string][] = [
     [
       'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',

@@ -144,6 +144,9 @@ describe('registration and sign-in', () => {
       await password.fill(`${user.password}-wrong-${String(attempt)}`);
       await Promise.all([answer(), signInButton.click()]);
       await summary.getByText('The email or password is incorrect.').waitFor();
+      // The server says how many are left; the form warns at the last one, and only then.
+      const warning = summary.getByText(/^One attempt left/);
+      expect(await warning.count()).toBe(attempt === 4 ? 1 : 0);
     }
     await password.fill(user.password);
     await Promise.all([answer(), signInButton.click()]);

@@ -58,6 +58,8 @@ export interface ErrorBody {
     fields?: FieldError[];
     /** With `wrong_origin`: the address to open instead (the server's public origin). */
     openAt?: string;
+    /** With `invalid_credentials` at sign-in: wrong passwords this client has left. */
+    attemptsRemaining?: number;
   };
 }
 

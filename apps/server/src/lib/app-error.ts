@@ -15,6 +15,8 @@ export class AppError extends Error {
       fields?: FieldError[];
       /** Seconds, sent as Retry-After on 429 and 503. */
       retryAfterSeconds?: number;
+      /** With `invalid_credentials` at sign-in: wrong passwords left before the pause. */
+      attemptsRemaining?: number;
       /** The public origin, sent with `wrong_origin`. */
       openAt?: string;
       cause?: unknown;

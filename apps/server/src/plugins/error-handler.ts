@@ -80,6 +80,9 @@ export function sendError(
       requestId: request.id,
       ...(error.options.fields !== undefined ? { fields: error.options.fields } : {}),
       ...(error.options.openAt !== undefined ? { openAt: error.options.openAt } : {}),
+      ...(error.options.attemptsRemaining !== undefined
+        ? { attemptsRemaining: error.options.attemptsRemaining }
+        : {}),
     },
   };
   if (error.options.retryAfterSeconds !== undefined) {

@@ -137,6 +137,24 @@ describe('POST /api/login', () => {
     expect(res.text).not.toMatch(/token|eyJ/i);
   });
 
+  it('each wrong password says how many this client has left, so the form can warn at the last one', async () => {
+    const { email } = await createUser(testApp, { label: 'countdown' });
+    const client = new TestClient(testApp);
+    await client.csrf();
+    const left: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await client.post('/api/login', { email, password: strongPassword() });
+      expectErrorEnvelope(res, 401, 'invalid_credentials');
+      left.push(res.body.error.attemptsRemaining);
+    }
+    expect(left).toEqual([4, 3, 2, 1, 0]);
+    expectErrorEnvelope(
+      await client.post('/api/login', { email, password: strongPassword() }),
+      429,
+      'too_many_attempts',
+    );
+  });
+
   it('wrong password and unknown email → 401 invalid_credentials with identical bodies except requestId', async () => {
     const { email } = await createUser(testApp, { label: 'enum' });
     const client = new TestClient(testApp);

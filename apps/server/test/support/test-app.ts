@@ -483,6 +483,7 @@ export function expectErrorEnvelope(
       'requestId',
       'fields',
       ...(code === 'wrong_origin' ? ['openAt'] : []),
+      ...(code === 'invalid_credentials' ? ['attemptsRemaining'] : []),
     ];
     const extra = Object.keys(error).filter((key) => !allowed.includes(key));
     if (extra.length > 0) problems.push(`unexpected keys ${extra.join(', ')}`);

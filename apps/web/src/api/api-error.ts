@@ -44,6 +44,8 @@ export class ApiError extends Error {
     readonly details: {
       fields?: readonly FieldError[];
       retryAfterSeconds?: number;
+      /** Wrong passwords left before sign-in pauses (sent with invalid_credentials). */
+      attemptsRemaining?: number;
       requestId?: string;
       cause?: unknown;
     } = {},
@@ -57,6 +59,10 @@ export class ApiError extends Error {
 
   get retryAfterSeconds(): number | undefined {
     return this.details.retryAfterSeconds;
+  }
+
+  get attemptsRemaining(): number | undefined {
+    return this.details.attemptsRemaining;
   }
 
   get requestId(): string | undefined {

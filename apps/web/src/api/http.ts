@@ -6,6 +6,7 @@ const errorBodySchema = z.object({
   error: z.object({
     code: z.string(),
     requestId: z.string().optional(),
+    attemptsRemaining: z.number().int().nonnegative().optional(),
     fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   }),
 });
@@ -54,11 +55,12 @@ export async function toApiError(response: Response): Promise<ApiError> {
   if (!parsed.success) {
     return new ApiError(codeForStatus(response.status), response.status, { retryAfterSeconds });
   }
-  const { code, fields, requestId } = parsed.data.error;
+  const { code, fields, requestId, attemptsRemaining } = parsed.data.error;
   return new ApiError(isErrorCode(code) ? code : codeForStatus(response.status), response.status, {
     fields,
     requestId,
     retryAfterSeconds,
+    ...(attemptsRemaining === undefined ? {} : { attemptsRemaining }),
   });
 }
 

@@ -64,7 +64,11 @@ export class AuthService {
         actorId: user?.id ?? null,
         actorEmail: body.email,
       });
-      throw new AppError('invalid_credentials');
+      const attemptsRemaining = throttle.remainingForClient(admission.attempt);
+      throw new AppError(
+        'invalid_credentials',
+        attemptsRemaining === undefined ? {} : { attemptsRemaining },
+      );
     }
 
     await throttle.recordSuccess(admission.attempt);

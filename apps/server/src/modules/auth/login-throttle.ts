@@ -196,6 +196,16 @@ export class LoginThrottle {
     }
   }
 
+  /**
+   * How many more wrong passwords this client may send for this account before sign-in pauses,
+   * so the form can warn at the last one. Only the client's own scope: the account-wide count
+   * would tell a guesser how busy others are with the account.
+   */
+  remainingForClient(attempt: CountedAttempt): number | undefined {
+    const own = attempt.counts.find(({ scope }) => scope.name === 'account-client');
+    return own === undefined ? undefined : Math.max(0, own.scope.limit - own.counted.count);
+  }
+
   private async giveBack(counts: readonly ScopeCount[]): Promise<void> {
     for (const { scope, key, counted } of counts) {
       await this.store(scope).decrement(key, counted);

@@ -96,6 +96,7 @@ export function SignInPage() {
   const [attempt, setAttempt] = useState(0);
   const [submitting, setSubmitting] = useState(false);
   const [pause, setPause] = useState<Pause | null>(null);
+  const [lastAttempt, setLastAttempt] = useState(false);
   const secondsLeft = useCountdown(pause?.until ?? null);
   const paused = pause !== null && secondsLeft > 0;
 
@@ -125,6 +126,7 @@ export function SignInPage() {
       setPassword('');
       const next = pauseFrom(error);
       setPause(next);
+      setLastAttempt(error instanceof ApiError && error.attemptsRemaining === 1);
       fail(next === null ? formErrorsFromApi(error, fieldNames) : noFormErrors());
       setSubmitting(false);
     }
@@ -149,9 +151,14 @@ export function SignInPage() {
           fields={fields}
           attempt={attempt}
           leading={
-            pause === null ? undefined : (
+            pause !== null ? (
               <PauseMessage id={pauseId} pause={pause} secondsLeft={secondsLeft} email={email} />
-            )
+            ) : lastAttempt ? (
+              <>
+                One attempt left: after another wrong password, sign-in pauses for a while.{' '}
+                <ForgotPasswordLink email={email} />
+              </>
+            ) : undefined
           }
         />
         <TextField

@@ -35,6 +35,15 @@ export const linkLifetimes = {
   'not-me': 7 * 24 * HOUR,
 } as const satisfies Record<VerificationPurpose, number>;
 
+/** Where each purpose's link lands in the web app. */
+const linkPaths = {
+  'verify-email': accountLinkPaths.verifyEmail,
+  'reset-password': accountLinkPaths.resetPassword,
+  'confirm-email-change': accountLinkPaths.confirmEmailChange,
+  'undo-email-change': accountLinkPaths.undoEmailChange,
+  'not-me': accountLinkPaths.notMe,
+} as const satisfies Record<VerificationPurpose, string>;
+
 /** Per address and per client, so a flood can neither mail a victim nor probe the service. */
 const mailLimits = {
   perAddress: { max: 3, windowMs: 15 * MINUTE },
@@ -198,22 +207,14 @@ export class AccountService implements SecurityNotices {
 
   /** Same answer for every address; only an existing account is mailed, within the limits. */
   async requestPasswordReset(body: ForgotPasswordBody, context: RequestContext): Promise<void> {
-    const { users, verifications, audit } = this.deps;
+    const { users, audit } = this.deps;
     const allowed = await this.mailAllowed(body.email, context, true);
     const user = await users.findByEmail(body.email);
     if (!allowed || user === undefined) return;
-    const issued = await verifications.issue({
-      purpose: 'reset-password',
-      userId: user.id,
-      ttlMs: linkLifetimes['reset-password'],
-    });
-    await this.send(user.email, `reset-password:${sha256(issued.token)}`, {
+    await this.mailLink('reset-password', { userId: user.id, to: user.email }, (link) => ({
       kind: 'password-reset',
-      data: {
-        link: this.link(accountLinkPaths.resetPassword, issued.token),
-        expiresInMinutes: linkLifetimes['reset-password'] / MINUTE,
-      },
-    });
+      data: { link, expiresInMinutes: linkLifetimes['reset-password'] / MINUTE },
+    }));
     await audit.record(context, {
       type: 'password_reset_requested',
       outcome: 'success',
@@ -261,7 +262,7 @@ export class AccountService implements SecurityNotices {
     body: ChangeEmailBody,
     context: RequestContext,
   ): Promise<void> {
-    const { users, passwords, throttle, verifications, audit } = this.deps;
+    const { users, passwords, throttle, audit } = this.deps;
     const admission = await throttle.admit(auth.email, context.ip);
     if (!admission.admitted) {
       throw new AppError('too_many_attempts', {
@@ -282,16 +283,11 @@ export class AccountService implements SecurityNotices {
     // A taken address gets no link and the same answer: the form must not probe for accounts.
     const taken = (await users.findByEmail(body.newEmail)) !== undefined;
     if (taken || !(await this.mailAllowed(body.newEmail, context))) return;
-    const issued = await verifications.issue({
-      purpose: 'confirm-email-change',
-      userId: auth.userId,
-      ttlMs: linkLifetimes['confirm-email-change'],
-      data: body.newEmail,
-    });
-    await this.send(body.newEmail, `confirm-email-change:${sha256(issued.token)}`, {
-      kind: 'email-change-confirm',
-      data: { link: this.link(accountLinkPaths.confirmEmailChange, issued.token) },
-    });
+    await this.mailLink(
+      'confirm-email-change',
+      { userId: auth.userId, to: body.newEmail, data: body.newEmail },
+      (link) => ({ kind: 'email-change-confirm', data: { link } }),
+    );
     await audit.record(context, {
       type: 'email_change_requested',
       outcome: 'success',
@@ -310,20 +306,18 @@ export class AccountService implements SecurityNotices {
     const now = Date.now();
     if (!(await users.changeEmail(user.id, newEmail, now))) throw new AppError('invalid_token');
     await sessions.forgetUser(user.id);
-    const undo = await verifications.issue({
-      purpose: 'undo-email-change',
-      userId: user.id,
-      ttlMs: linkLifetimes['undo-email-change'],
-      data: user.email,
-    });
-    await this.send(user.email, `undo-email-change:${sha256(undo.token)}`, {
-      kind: 'email-change-notice',
-      data: {
-        newEmailMasked: maskEmail(newEmail),
-        undoLink: this.link(accountLinkPaths.undoEmailChange, undo.token),
-        undoHours: linkLifetimes['undo-email-change'] / HOUR,
-      },
-    });
+    await this.mailLink(
+      'undo-email-change',
+      { userId: user.id, to: user.email, data: user.email },
+      (undoLink) => ({
+        kind: 'email-change-notice',
+        data: {
+          newEmailMasked: maskEmail(newEmail),
+          undoLink,
+          undoHours: linkLifetimes['undo-email-change'] / HOUR,
+        },
+      }),
+    );
     await audit.record(context, {
       type: 'email_changed',
       outcome: 'success',
@@ -417,36 +411,44 @@ export class AccountService implements SecurityNotices {
     context: RequestContext,
     now: number,
   ): Promise<void> {
-    const notMe = await this.deps.verifications.issue({
-      purpose: 'not-me',
-      userId: user.id,
-      ttlMs: linkLifetimes['not-me'],
-      replace: false,
-    });
     const facts = {
       when: new Date(now),
       ip: context.ip,
       device: describeUserAgent(context.userAgent ?? '') ?? 'an unknown device',
     };
-    const notMeLink = this.link(accountLinkPaths.notMe, notMe.token);
-    const message: MailMessage =
+    // Several notices may be open at once: each keeps its own "this wasn't me" link.
+    await this.mailLink('not-me', { userId: user.id, to: user.email, replace: false }, (link) =>
       kind === 'new-device-sign-in'
-        ? { kind, data: { ...facts, notMeLink } }
-        : { kind, data: { ...facts, resetLink: notMeLink } };
-    await this.send(user.email, `${kind}:${sha256(notMe.token)}`, message);
+        ? { kind, data: { ...facts, notMeLink: link } }
+        : { kind, data: { ...facts, resetLink: link } },
+    );
   }
 
   private async sendVerification(userId: string, email: string): Promise<void> {
-    const issued = await this.deps.verifications.issue({
-      purpose: 'verify-email',
-      userId,
-      ttlMs: linkLifetimes['verify-email'],
-      data: email,
-    });
-    await this.send(email, `verify-email:${sha256(issued.token)}`, {
+    await this.mailLink('verify-email', { userId, to: email, data: email }, (link) => ({
       kind: 'verify-email',
-      data: { link: this.link(accountLinkPaths.verifyEmail, issued.token) },
+      data: { link },
+    }));
+  }
+
+  /**
+   * Issues a one-time secret for `purpose` and mails its link: the token appears only in the
+   * message, and the dedupe key (its hash) keeps the queue from ever sending it twice.
+   */
+  private async mailLink(
+    purpose: VerificationPurpose,
+    target: { userId: string; to: string; data?: string; replace?: boolean },
+    message: (link: string) => MailMessage,
+  ): Promise<void> {
+    const issued = await this.deps.verifications.issue({
+      purpose,
+      userId: target.userId,
+      ttlMs: linkLifetimes[purpose],
+      ...(target.data === undefined ? {} : { data: target.data }),
+      ...(target.replace === undefined ? {} : { replace: target.replace }),
     });
+    const link = this.link(linkPaths[purpose], issued.token);
+    await this.send(target.to, `${purpose}:${sha256(issued.token)}`, message(link));
   }
 
   private async send(to: string, dedupeKey: string, message: MailMessage): Promise<void> {

@@ -86,6 +86,32 @@ export class VerificationStore {
    */
   async consume(purpose: VerificationPurpose, token: string): Promise<ConsumedSecret> {
     const now = this.now();
+    const row = await this.findLive(purpose, token, now);
+    await this.spend(row.id, now);
+    return { userId: row.user_id, data: row.data, createdAt: row.created_at };
+  }
+
+  /**
+   * The user a link token would act for, without spending it: for checks that must pass before the
+   * token is used (the new password's policy), so a refused password does not burn the link.
+   */
+  async peek(purpose: VerificationPurpose, token: string): Promise<string> {
+    return (await this.findLive(purpose, token, this.now())).user_id;
+  }
+
+  /** Single use: one conditional UPDATE, so of two racing requests only one spends the secret. */
+  private async spend(id: string, now: number): Promise<void> {
+    const spent = await this.db
+      .updateTable('verification_tokens')
+      .set({ used_at: now })
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(spent.numUpdatedRows) !== 1) throw invalidToken();
+  }
+
+  /** The unspent, unexpired row a link token names, or the generic refusal. */
+  private async findLive(purpose: VerificationPurpose, token: string, now: number) {
     const tokenHash = sha256(`${purpose}:${token}`);
     const row = await this.db
       .selectFrom('verification_tokens')
@@ -96,32 +122,7 @@ export class VerificationStore {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     if (row === undefined || !sameDigest(row.token_hash, tokenHash)) throw invalidToken();
-    const spent = await this.db
-      .updateTable('verification_tokens')
-      .set({ used_at: now })
-      .where('id', '=', row.id)
-      .where('used_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(spent.numUpdatedRows) !== 1) throw invalidToken();
-    return { userId: row.user_id, data: row.data, createdAt: row.created_at };
-  }
-
-  /**
-   * The user a link token would act for, without spending it: for checks that must pass before the
-   * token is used (the new password's policy), so a refused password does not burn the link.
-   */
-  async peek(purpose: VerificationPurpose, token: string): Promise<string> {
-    const tokenHash = sha256(`${purpose}:${token}`);
-    const row = await this.db
-      .selectFrom('verification_tokens')
-      .select(['user_id', 'token_hash'])
-      .where('token_hash', '=', tokenHash)
-      .where('purpose', '=', purpose)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', this.now())
-      .executeTakeFirst();
-    if (row === undefined || !sameDigest(row.token_hash, tokenHash)) throw invalidToken();
-    return row.user_id;
+    return row;
   }
 
   /**
@@ -154,13 +155,7 @@ export class VerificationStore {
       .executeTakeFirst();
     if (Number(counted.numUpdatedRows) !== 1) throw invalidToken();
     if (!sameDigest(row.token_hash, sha256(`${purpose}:${code}`))) throw invalidToken();
-    const spent = await this.db
-      .updateTable('verification_tokens')
-      .set({ used_at: now })
-      .where('id', '=', row.id)
-      .where('used_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(spent.numUpdatedRows) !== 1) throw invalidToken();
+    await this.spend(row.id, now);
     return { userId, data: row.data, createdAt: row.created_at };
   }
 

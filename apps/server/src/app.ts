@@ -45,6 +45,8 @@ export interface BuildOptions {
   logStream?: NodeJS.WritableStream;
   https?: { key: Buffer; cert: Buffer };
   webDistDir?: string;
+  /** Where the local outbox announces each message (stderr by default; tests keep it quiet). */
+  mailNotice?: ((line: string) => void) | undefined;
   /** Shared stores for several instances (Redis); in-process stores otherwise. */
   stores?: {
     counters: CounterStore;
@@ -122,7 +124,11 @@ export async function buildApp(
   const bus = options.stores?.invalidationBus ?? new LocalInvalidationBus();
 
   // Created here for the services; its route and worker are registered with the other modules.
-  const mailQueue = createMailService({ db, config }, app.log.child({ module: 'mail' }));
+  const mailQueue = createMailService(
+    { db, config },
+    app.log.child({ module: 'mail' }),
+    options.mailNotice === undefined ? {} : { notice: options.mailNotice },
+  );
   const { mail } = mailQueue;
   const identity = createIdentityCore({
     db,

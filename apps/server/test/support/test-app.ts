@@ -69,7 +69,12 @@ export async function startTestApp(
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
 
-  const app = await buildApp(config, { ...buildOptions, logStream });
+  // The local outbox's one line per message is for a person at a terminal, not the test output.
+  const app = await buildApp(config, {
+    mailNotice: () => undefined,
+    ...buildOptions,
+    logStream,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');

@@ -23,6 +23,7 @@ import {
   type TestResponse,
   type TestUser,
 } from '../support/test-app.js';
+import { sharedBackendUrls } from '../support/shared-backends.js';
 
 /**
  * Password guessing is throttled by counting each attempt when it arrives, before the password is
@@ -31,8 +32,8 @@ import {
  * with Redis. TRUST_PROXY lets each test speak from addresses of its own via X-Forwarded-For.
  */
 
-const redisUrl = process.env.PORTCULLIS_TEST_REDIS_URL;
-const databaseUrl = process.env.PORTCULLIS_TEST_DATABASE_URL;
+const { redisUrl } = sharedBackendUrls();
+const { databaseUrl } = sharedBackendUrls();
 const proxied = { TRUST_PROXY: '127.0.0.1' };
 /** Bursts of up to 60 requests, each checked one costing an Argon2 hash: generous on a busy machine. */
 const SLOW_MS = 60_000;

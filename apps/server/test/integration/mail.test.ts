@@ -303,7 +303,7 @@ describe('mail over SMTP', () => {
 
     const smtp = await smtpServer({ port });
     const second = await app({ ...plainSmtpEnv(port), ...sameDatabase(first) });
-    await smtp.waitFor((received) => received.envelope.to.includes(orphanTo));
+    await smtp.waitFor((received) => received.envelope.to.includes(orphanTo), 15_000);
     await smtp.waitFor((received) => received.envelope.to.includes(waitingTo), 15_000);
     await waitUntil(
       () => readRow(second, id),

@@ -10,6 +10,7 @@ import { migrateToLatest } from '../../src/db/migrations.js';
 import { MemoryCounterStore, type CounterStore } from '../../src/lib/counter-store.js';
 import { DbCounterStore } from '../../src/lib/db-counter-store.js';
 import { RedisCounterStore } from '../../src/lib/redis-counter-store.js';
+import { sharedBackendUrls } from '../support/shared-backends.js';
 
 /**
  * One contract for every counter store the login throttle runs on: the in-process one, the
@@ -18,8 +19,8 @@ import { RedisCounterStore } from '../../src/lib/redis-counter-store.js';
  * window it was not taken in.
  */
 
-const databaseUrl = process.env.PORTCULLIS_TEST_DATABASE_URL;
-const redisUrl = process.env.PORTCULLIS_TEST_REDIS_URL;
+const { databaseUrl } = sharedBackendUrls();
+const { redisUrl } = sharedBackendUrls();
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterAll(async () => {

@@ -5,9 +5,10 @@ import { AppError } from '../../src/lib/app-error.js';
 import { createRedisStores, type RedisStores } from '../../src/lib/redis-stores.js';
 import { RedisCounterStore } from '../../src/lib/redis-counter-store.js';
 import type { Invalidation } from '../../src/modules/auth/session-state.js';
+import { sharedBackendUrls } from '../support/shared-backends.js';
 
 // Set by the 'server-postgres' project's global setup when Redis answers on this machine.
-const redisUrl = process.env.PORTCULLIS_TEST_REDIS_URL;
+const { redisUrl } = sharedBackendUrls();
 const prefix = `pc-test:${randomBytes(4).toString('hex')}:`;
 const opened: RedisStores[] = [];
 const clients: Redis[] = [];

@@ -1,7 +1,9 @@
+import type { TestProject } from 'vitest/node';
 import { reachable, sharedDatabaseUrl, sharedRedisUrl } from './live-processes.js';
+import './shared-backends.js';
 
-/** Workers start after this and inherit the environment it sets. */
-export default async function setup(): Promise<void> {
+/** Hands this project, and only this one, the shared back ends when both answer. */
+export default async function setup(project: TestProject): Promise<void> {
   const [database, redis] = await Promise.all([
     reachable(sharedDatabaseUrl),
     reachable(sharedRedisUrl),
@@ -12,9 +14,11 @@ export default async function setup(): Promise<void> {
         !database && !redis ? ' and ' : ''
       }${!redis ? `Redis (${sharedRedisUrl})` : ''} not reachable\n`,
     );
-    process.env.PORTCULLIS_TEST_SKIP_SHARED = '1';
+    project.provide('portcullisSharedBackends', null);
     return;
   }
-  process.env.PORTCULLIS_TEST_DATABASE_URL = sharedDatabaseUrl;
-  process.env.PORTCULLIS_TEST_REDIS_URL = sharedRedisUrl;
+  project.provide('portcullisSharedBackends', {
+    databaseUrl: sharedDatabaseUrl,
+    redisUrl: sharedRedisUrl,
+  });
 }

@@ -15,6 +15,7 @@ import { loadConfig, type AppConfig } from '../../src/config.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
 import { createRedisStores } from '../../src/lib/redis-stores.js';
 import { cookieNames } from '../../src/plugins/cookies.js';
+import { sharedBackendUrls } from './shared-backends.js';
 
 /**
  * The real application over real HTTP on a real SQLite file: every integration test goes through
@@ -108,14 +109,14 @@ export async function startTestApp(
 }
 
 function sharedBackends(): { env: Record<string, string>; redisUrl: string | undefined } {
-  const databaseUrl = process.env.PORTCULLIS_TEST_DATABASE_URL;
+  const { databaseUrl, redisUrl } = sharedBackendUrls();
   const env: Record<string, string> = {};
   if (databaseUrl !== undefined) {
     const url = new URL(databaseUrl);
     url.searchParams.set('schema', `pc_${randomBytes(6).toString('hex')}`);
     env.DATABASE_URL = url.href;
   }
-  return { env, redisUrl: process.env.PORTCULLIS_TEST_REDIS_URL };
+  return { env, redisUrl };
 }
 
 async function dropPostgresSchema(database: AppConfig['database']): Promise<void> {

@@ -12,6 +12,9 @@ export default tseslint.config(
       'data/**',
       'coverage/**',
       'bench/results/**',
+      // Stryker's sandbox copies and reports (npm run mutate).
+      '.stryker-tmp/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,

@@ -24,6 +24,8 @@ export async function registerSpa(
       wildcard: false,
       index: false,
       serveDotFiles: false,
+      // Our setHeaders decides caching; left on, the plugin would overwrite it with max-age=0.
+      cacheControl: false,
       setHeaders(res, filePath) {
         res.setHeader(
           'cache-control',

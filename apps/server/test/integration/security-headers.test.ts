@@ -180,6 +180,15 @@ describe('security headers on the SPA, compared whole', () => {
     expectExactly(res, documentHeaders, 'asset');
   });
 
+  it('hashed assets are cached for a year; the document and its fallback are revalidated', async () => {
+    const asset = await new TestClient(testApp).get('/assets/app.js');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    for (const path of ['/', '/notes/some-client-route']) {
+      const document = await new TestClient(testApp).get(path, navigation);
+      expect(document.headers.get('cache-control'), path).toBe('no-cache');
+    }
+  });
+
   it('a missing static file is a JSON 404 with the API headers, not a directory listing', async () => {
     const res = await new TestClient(testApp).get('/assets/missing.js');
     expect(res.status).toBe(404);

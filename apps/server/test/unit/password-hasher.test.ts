@@ -220,21 +220,36 @@ describe('createPasswordHasher', () => {
     await expect(hasher.verifyAgainstDummy(PASSWORD)).resolves.toBeUndefined();
   });
 
-  it('makes an unknown-email sign-in cost about as much as a known-email one', async () => {
-    const hasher = newHasher(1, 16);
-    const stored = await hasher.hash(PASSWORD);
-    // The first dummy call also creates the dummy hash (once); measure the steady state.
-    await hasher.verifyAgainstDummy(PASSWORD);
-    const real = await medianMs(7, () => hasher.verify(stored, 'wrong password'));
-    const dummy = await medianMs(7, () => hasher.verifyAgainstDummy('wrong password'));
-    // Same algorithm and parameters; a factor of 2 either way leaves room for a noisy CI
-    // machine but fails if the dummy skipped the work (~0 ms) or did it twice.
-    expect(dummy).toBeGreaterThan(real / 2);
-    expect(dummy).toBeLessThan(real * 2);
-    // A garbage stored hash costs a verify too, so a broken record is not observable.
-    const garbage = await medianMs(5, () => hasher.verify('garbage', 'wrong password'));
-    expect(garbage).toBeGreaterThan(real / 2);
-  });
+  // A timing measurement on a machine other work shares: retried, since one burst of load during
+  // one side's samples is not the behaviour under test.
+  it(
+    'makes an unknown-email sign-in cost about as much as a known-email one',
+    { retry: 2 },
+    async () => {
+      const hasher = newHasher(1, 16);
+      const stored = await hasher.hash(PASSWORD);
+      // The first dummy call also creates the dummy hash (once); measure the steady state.
+      await hasher.verifyAgainstDummy(PASSWORD);
+      // Interleaved, so load that comes and goes falls on both sides alike.
+      const realSamples: number[] = [];
+      const dummySamples: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        realSamples.push(await medianMs(1, () => hasher.verify(stored, 'wrong password')));
+        dummySamples.push(await medianMs(1, () => hasher.verifyAgainstDummy('wrong password')));
+      }
+      const median = (values: number[]) =>
+        [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
+      const real = median(realSamples);
+      const dummy = median(dummySamples);
+      // Same algorithm and parameters; a factor of 2 either way leaves room for a noisy CI
+      // machine but fails if the dummy skipped the work (~0 ms) or did it twice.
+      expect(dummy).toBeGreaterThan(real / 2);
+      expect(dummy).toBeLessThan(real * 2);
+      // A garbage stored hash costs a verify too, so a broken record is not observable.
+      const garbage = await medianMs(5, () => hasher.verify('garbage', 'wrong password'));
+      expect(garbage).toBeGreaterThan(real / 2);
+    },
+  );
 
   it('refuses parameters below the current ones', () => {
     expect(() =>

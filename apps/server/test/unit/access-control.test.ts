@@ -134,6 +134,11 @@ describe('the access rules', () => {
     registerAccessControl(other, authenticate);
     expect(() => other.get('/api/page', seen)).toThrow(/GET \/api\/page declares no access rule/);
     await other.close();
+    // Without the route policy (no surface known), a route with other config is not public either.
+    const bare = fastify() as unknown as FastifyInstance;
+    registerAccessControl(bare, authenticate);
+    expect(() => bare.get('/page', { config: {} }, seen)).toThrow(/declares no access rule/);
+    await bare.close();
   });
 });
 

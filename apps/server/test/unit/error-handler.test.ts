@@ -169,7 +169,13 @@ describe('the error handler over HTTP', () => {
     const res = await app.inject({ method: 'GET', url: '/fail' });
     await app.close();
     const logged = lines.map(
-      (line) => JSON.parse(line) as { level: number; msg: string; code?: string },
+      (line) =>
+        JSON.parse(line) as {
+          level: number;
+          msg: string;
+          code?: string;
+          err?: { message: string };
+        },
     );
     return {
       res,
@@ -211,6 +217,16 @@ describe('the error handler over HTTP', () => {
     const { res, body, logged } = await appThrowing(new TypeError('secret detail'));
     expect([res.statusCode, body.error.code]).toEqual([500, 'internal_error']);
     expect(res.body).not.toContain('secret detail');
-    expect(logged.map((l) => [l.level, l.msg])).toEqual([[50, 'unhandled error']]);
+    expect(logged.map((l) => [l.level, l.msg, l.err?.message])).toEqual([
+      [50, 'unhandled error', 'secret detail'],
+    ]);
+  });
+
+  it('an AppError of status 500 is logged too (as a warning): the boundary is 500, not 501', async () => {
+    const { res, logged } = await appThrowing(new AppError('internal_error'));
+    expect(res.statusCode).toBe(500);
+    expect(logged.map((l) => [l.level, l.msg, l.code])).toEqual([
+      [40, 'request failed', 'internal_error'],
+    ]);
   });
 });

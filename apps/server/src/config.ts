@@ -65,6 +65,9 @@ const envSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: intFromEnv(30, 3600).default(900),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(300, 90 * 86400).default(7 * 86400),
   SESSION_MAX_AGE_SECONDS: intFromEnv(300, 365 * 86400).default(30 * 86400),
+  BROWSER_SESSION_IDLE_SECONDS: intFromEnv(120, 7 * 86400).default(3600),
+  BROWSER_SESSION_MAX_AGE_SECONDS: intFromEnv(300, 30 * 86400).default(12 * 3600),
+  ADMIN_IDLE_TIMEOUT_SECONDS: intFromEnv(120, 7 * 86400).default(1800),
   PASSWORD_MIN_LENGTH: intFromEnv(PASSWORD_MIN_LENGTH_FLOOR, 64).default(
     PASSWORD_MIN_LENGTH_DEFAULT,
   ),
@@ -72,6 +75,15 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: intFromEnv(1, 3600).default(60),
   HASH_CONCURRENCY: intFromEnv(1, 64).default(Math.max(1, availableParallelism() - 1)),
   HASH_QUEUE_MAX: intFromEnv(0, 10_000).default(64),
+  HASH_QUEUE_PER_CLIENT_MAX: intFromEnv(1, 10_000).default(8),
+  // Read by libuv itself, when its thread pool is first used; validated here against hashing.
+  UV_THREADPOOL_SIZE: intFromEnv(1, 1024).optional(),
+  REQUEST_TIMEOUT_SECONDS: intFromEnv(1, 300).default(30),
+  HEADERS_TIMEOUT_SECONDS: intFromEnv(1, 300).default(10),
+  KEEP_ALIVE_TIMEOUT_SECONDS: intFromEnv(1, 600).default(72),
+  MAX_REQUESTS_PER_SOCKET: intFromEnv(1, 1_000_000).default(1000),
+  TLS_HANDSHAKE_TIMEOUT_SECONDS: intFromEnv(1, 120).default(10),
+  MAX_CONNECTIONS_PER_CLIENT: intFromEnv(1, 100_000).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FILE: z.string().min(1).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).default(10),
@@ -79,6 +91,23 @@ const envSchema = z.object({
 });
 
 export type TrustProxy = false | number | string[];
+
+export interface ConnectionLimits {
+  /** The whole request, headers and body, must arrive within this (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** The request line and headers must arrive within this (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  maxRequestsPerSocket: number;
+  /** The TLS handshake must finish within this (HTTPS without a proxy). */
+  tlsHandshakeTimeoutMs: number;
+  /** Open connections from one remote address; the next is closed at once. */
+  maxPerClient: number;
+}
+
+/** libuv's own default when UV_THREADPOOL_SIZE is unset. */
+export const LIBUV_DEFAULT_THREADPOOL_SIZE = 4;
 
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -101,11 +130,26 @@ export interface AppConfig {
   csrfSecret: string | undefined;
   mail: MailConfig;
   accessTokenTtlSeconds: number;
-  refreshTokenTtlSeconds: number;
-  sessionMaxAgeSeconds: number;
+  /**
+   * Session lifetimes (ADR 013): the idle limit is how long an unused session lives (each refresh
+   * moves it on), the absolute limit how long any session lives. "Remember me" picks `remembered`;
+   * admins' idle limit is capped at `adminIdleSeconds` either way.
+   */
+  sessions: {
+    remembered: { idleSeconds: number; maxAgeSeconds: number };
+    browser: { idleSeconds: number; maxAgeSeconds: number };
+    adminIdleSeconds: number;
+  };
   passwordMinLength: number;
   rateLimit: { max: number; windowSeconds: number };
-  hashing: { concurrency: number; queueMax: number };
+  hashing: { concurrency: number; queueMax: number; perClientMax: number };
+  /** libuv's thread pool size (UV_THREADPOOL_SIZE, default 4): hashes must leave two threads free. */
+  threadPoolSize: number;
+  /** Whether HASH_CONCURRENCY and UV_THREADPOOL_SIZE were set, or left at their defaults. */
+  threadPoolSizeExplicit: boolean;
+  hashConcurrencyExplicit: boolean;
+  /** How long, and how much, one client may hold of the listener (slowloris, connection floods). */
+  connections: ConnectionLimits;
   log: { level: string; file: string | undefined };
   shutdownTimeoutSeconds: number;
   /** Audit events older than this are pruned by the hourly housekeeping job. */
@@ -316,6 +360,25 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     }
   }
 
+  if (e.HEADERS_TIMEOUT_SECONDS > e.REQUEST_TIMEOUT_SECONDS) {
+    throw new ConfigError('HEADERS_TIMEOUT_SECONDS', 'must not exceed REQUEST_TIMEOUT_SECONDS');
+  }
+
+  // A session is only kept alive by refreshing, which happens when the access token runs out: an
+  // idle limit no longer than that token would end sessions that are in use.
+  for (const variable of [
+    'REFRESH_TOKEN_TTL_SECONDS',
+    'BROWSER_SESSION_IDLE_SECONDS',
+    'ADMIN_IDLE_TIMEOUT_SECONDS',
+  ] as const) {
+    if (e[variable] < 2 * e.ACCESS_TOKEN_TTL_SECONDS) {
+      throw new ConfigError(
+        variable,
+        `must be at least twice ACCESS_TOKEN_TTL_SECONDS (${2 * e.ACCESS_TOKEN_TTL_SECONDS})`,
+      );
+    }
+  }
+
   if (e.INSTANCE_COUNT > 1 && e.REDIS_URL === undefined) {
     throw new ConfigError(
       'REDIS_URL',
@@ -351,11 +414,35 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     csrfSecret,
     mail,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
-    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+    sessions: {
+      remembered: {
+        idleSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+        maxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+      },
+      browser: {
+        idleSeconds: e.BROWSER_SESSION_IDLE_SECONDS,
+        maxAgeSeconds: e.BROWSER_SESSION_MAX_AGE_SECONDS,
+      },
+      adminIdleSeconds: e.ADMIN_IDLE_TIMEOUT_SECONDS,
+    },
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
-    hashing: { concurrency: e.HASH_CONCURRENCY, queueMax: e.HASH_QUEUE_MAX },
+    hashing: {
+      concurrency: e.HASH_CONCURRENCY,
+      queueMax: e.HASH_QUEUE_MAX,
+      perClientMax: e.HASH_QUEUE_PER_CLIENT_MAX,
+    },
+    threadPoolSize: e.UV_THREADPOOL_SIZE ?? LIBUV_DEFAULT_THREADPOOL_SIZE,
+    threadPoolSizeExplicit: e.UV_THREADPOOL_SIZE !== undefined,
+    hashConcurrencyExplicit: env.HASH_CONCURRENCY !== undefined,
+    connections: {
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+      maxRequestsPerSocket: e.MAX_REQUESTS_PER_SOCKET,
+      tlsHandshakeTimeoutMs: e.TLS_HANDSHAKE_TIMEOUT_SECONDS * 1000,
+      maxPerClient: e.MAX_CONNECTIONS_PER_CLIENT,
+    },
     log: { level: e.LOG_LEVEL, file: e.LOG_FILE },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,

@@ -3,8 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type BuildOptions } from './app.js';
 import { ConfigError, loadConfigFromProcess, type AppConfig } from './config.js';
+import { answerClientErrorsInEnvelope } from './lib/client-error-response.js';
+import { applyConnectionTimeouts, limitConnectionsPerClient } from './lib/connection-limits.js';
 import { ensureDevCertificate } from './lib/dev-certificate.js';
 import { redirectTarget } from './lib/redirect-target.js';
+import { hashConcurrencyForThreadPool } from './lib/thread-pool.js';
 
 /**
  * The plain-HTTP listener only redirects, to the configured public origin: never to the request's
@@ -17,14 +20,26 @@ function startRedirectListener(config: AppConfig): Server | undefined {
     response.writeHead(308, { location, 'content-length': '0', connection: 'close' });
     response.end();
   });
+  applyConnectionTimeouts(server, config.connections);
   server.listen(config.httpRedirectPort, config.host);
   return server;
 }
 
 async function main(): Promise<void> {
   let config: AppConfig;
+  let hashConcurrencyLowered = false;
   try {
     config = await loadConfigFromProcess();
+    // libuv sized its pool before this line ran (loading this module used it), so the pool is
+    // what it is: hashes are fitted into it rather than the other way round.
+    const fitted = hashConcurrencyForThreadPool({
+      concurrency: config.hashing.concurrency,
+      threadPoolSize: config.threadPoolSize,
+      concurrencyExplicit: config.hashConcurrencyExplicit,
+      threadPoolSizeExplicit: config.threadPoolSizeExplicit,
+    });
+    config.hashing.concurrency = fitted.concurrency;
+    hashConcurrencyLowered = fitted.lowered;
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`portcullis: configuration error: ${error.message}\n`);
@@ -36,7 +51,15 @@ async function main(): Promise<void> {
   let https: { key: Buffer; cert: Buffer } | undefined;
   if (config.tls !== undefined) {
     if (config.tls.generated) await ensureDevCertificate(config.tls.certFile, config.tls.keyFile);
-    https = { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) };
+    // buildApp hands these to https.createServer as they are; the handshake deadline can only be
+    // set there (a client that opens a connection and never finishes the handshake held it for
+    // Node's default 120 s).
+    const tlsOptions = {
+      key: readFileSync(config.tls.keyFile),
+      cert: readFileSync(config.tls.certFile),
+      handshakeTimeout: config.connections.tlsHandshakeTimeoutMs,
+    };
+    https = tlsOptions;
   }
 
   // Redis events before the app (and its logger) exist go to stderr.
@@ -59,6 +82,15 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(config, options);
   logTarget.log = app.log;
+  if (hashConcurrencyLowered) {
+    app.log.warn(
+      { hashConcurrency: config.hashing.concurrency, threadPoolSize: config.threadPoolSize },
+      'HASH_CONCURRENCY lowered to leave two libuv threads free: set UV_THREADPOOL_SIZE to use more cores',
+    );
+  }
+  // Set before listening: Node reads the connection-checking interval when it starts to listen.
+  applyConnectionTimeouts(app.server, config.connections);
+  answerClientErrorsInEnvelope(app.server, app.log);
   await app.listen({
     port: config.port,
     host: config.host,
@@ -66,6 +98,17 @@ async function main(): Promise<void> {
     listenTextResolver: (address) => `bound ${address}; open ${config.publicOrigin}`,
   });
   const redirect = startRedirectListener(config);
+  // Behind a proxy every connection comes from the proxy, so the cap per client is its
+  // `limit_conn` (deploy/nginx.conf); here it would cap the proxy itself.
+  if (config.trustProxy === false) {
+    limitConnectionsPerClient(
+      redirect === undefined ? [app.server] : [app.server, redirect],
+      config.connections.maxPerClient,
+      (address) => {
+        app.log.warn({ remoteAddress: address }, 'connection refused: too many from this client');
+      },
+    );
+  }
   app.log.info(
     { origin: config.publicOrigin, tls: https !== undefined, trustProxy: config.trustProxy },
     https === undefined ? 'listening for a TLS-terminating proxy' : 'listening',

@@ -25,10 +25,21 @@ export const errorCatalogue = {
     message: 'Confirm your email address first: follow the link we sent you.',
   },
   forbidden: { status: 403, message: 'You do not have permission to do this.' },
+  cross_site_request: {
+    status: 403,
+    message: 'This request came from another site and was refused.',
+  },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   email_taken: { status: 409, message: 'An account with this email already exists.' },
-  last_admin: { status: 409, message: 'The last administrator cannot lose the admin role.' },
+  last_admin: {
+    status: 409,
+    message: 'The last active administrator cannot be demoted, disabled or deleted.',
+  },
+  password_reset_required: {
+    status: 403,
+    message: 'Your password must be reset before you sign in. We have emailed you a link.',
+  },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   rate_limited: { status: 429, message: 'Too many requests. Try again later.' },
@@ -39,6 +50,10 @@ export const errorCatalogue = {
     status: 503,
     message: 'A service we depend on is unavailable. Try again shortly.',
   },
+  // Refusals Node's HTTP parser makes before any route runs (lib/client-error-response.ts).
+  bad_request: { status: 400, message: 'The request is malformed.' },
+  request_timeout: { status: 408, message: 'The request took too long to arrive.' },
+  header_too_large: { status: 431, message: 'The request headers are too large.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import { createBoundedWorkQueue, type BoundedWorkQueue } from './bounded-work-queue.js';
+import { bindHashingClientToRequests, currentHashingClient } from './hashing-client.js';
 
 export interface Argon2idParams {
   /** Memory per hash, in KiB (`m=` in the PHC string). */
@@ -55,6 +56,11 @@ export interface PasswordHasherOptions {
   concurrency: number;
   /** Hash requests allowed to wait; beyond that callers get 503 server_busy at once. */
   queueMax: number;
+  /**
+   * Hashes (running and waiting) one client address may hold; its next sign-in is refused 429 at
+   * once while other clients are still served. Unset: only the whole queue is bounded.
+   */
+  perClientMax?: number;
   /** Only to raise the cost above ARGON2ID_PARAMS, never to lower it. */
   params?: Argon2idParams;
 }
@@ -210,7 +216,12 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   const queue: BoundedWorkQueue = createBoundedWorkQueue({
     concurrency: options.concurrency,
     queueMax: options.queueMax,
+    ...(options.perClientMax !== undefined ? { perKeyMax: options.perClientMax } : {}),
   });
+  if (options.perClientMax !== undefined) bindHashingClientToRequests();
+  // Each task is charged to the client of the request it runs for (none in the CLI).
+  const runForClient = <T>(task: () => Promise<T>): Promise<T> =>
+    queue.run(task, currentHashingClient());
 
   let dummyHash: Promise<string> | undefined;
 
@@ -218,7 +229,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     if (dummyHash === undefined) {
       // A random password nobody knows, hashed with the current parameters, so verifying against
       // it costs exactly what verifying a real account's hash costs.
-      const pending = queue.run(() =>
+      const pending = runForClient(() =>
         argon2Hash(randomBytes(32).toString('base64url'), argon2Options),
       );
       dummyHash = pending;
@@ -233,7 +244,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
 
   async function verifyAgainstDummy(password: string): Promise<void> {
     const hashToMiss = await getDummyHash();
-    await queue.run(() => falseOnError(argon2Verify(hashToMiss, password)));
+    await runForClient(() => falseOnError(argon2Verify(hashToMiss, password)));
   }
 
   async function verify(storedHash: string, password: string): Promise<PasswordVerification> {
@@ -243,7 +254,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
       await verifyAgainstDummy(password);
       return { valid: false, needsRehash: false };
     }
-    const valid = await queue.run(() =>
+    const valid = await runForClient(() =>
       falseOnError(
         format.kind === 'bcrypt'
           ? bcryptVerify(password, storedHash)
@@ -254,7 +265,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   }
 
   return {
-    hash: (password) => queue.run(() => argon2Hash(password, argon2Options)),
+    hash: (password) => runForClient(() => argon2Hash(password, argon2Options)),
     verify,
     verifyAgainstDummy,
   };

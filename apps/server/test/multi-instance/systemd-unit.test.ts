@@ -57,10 +57,17 @@ describe('deploy/portcullis.service', () => {
     expect(values(key)).toContain(value);
   });
 
-  it('reads its settings and secrets from an EnvironmentFile, never from Environment= lines', () => {
+  it('reads its settings and secrets from an EnvironmentFile; Environment= sets only the thread pool', () => {
     expect(values('EnvironmentFile')).toContain('/etc/portcullis/portcullis.env');
-    expect(values('Environment')).toEqual([]);
+    expect(values('Environment')).toEqual(['UV_THREADPOOL_SIZE=16']);
     expect(values('User')).toEqual(['portcullis']);
+  });
+
+  it('sizes the libuv thread pool for the default hash concurrency plus two spare threads', () => {
+    const poolSize = Number(/^UV_THREADPOOL_SIZE=(\d+)$/.exec(values('Environment')[0] ?? '')?.[1]);
+    // The app's default HASH_CONCURRENCY is cores - 1; on this machine, and on up to 15 cores:
+    expect(poolSize).toBeGreaterThanOrEqual(loadConfig({}).hashing.concurrency + 2);
+    expect(poolSize).toBeGreaterThanOrEqual(14 + 2);
   });
 
   it('waits longer for a graceful stop than the app waits for in-flight requests', () => {

@@ -138,3 +138,47 @@ describe('createBoundedWorkQueue', () => {
     ).toThrow(RangeError);
   });
 });
+
+describe('createBoundedWorkQueue: a fair share per key', () => {
+  it('refuses a key over its share with 429 while other keys are still queued', async () => {
+    const queue = createBoundedWorkQueue({ concurrency: 1, queueMax: 10, perKeyMax: 2 });
+    const burst = [deferredTask('a1'), deferredTask('a2'), deferredTask('a3')];
+    const results = burst.map((t) =>
+      queue.run(t.task, 'client-a').catch((error: unknown) => error),
+    );
+    await settle();
+    expect(queue.heldBy('client-a')).toBe(2);
+    const refused = await results[2];
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).code).toBe('rate_limited');
+    expect((refused as AppError).status).toBe(429);
+    expect((refused as AppError).options.retryAfterSeconds).toBe(1);
+
+    // Another client still gets a place in the queue, and is served.
+    const other = deferredTask('b1');
+    const otherResult = queue.run(other.task, 'client-b');
+    await settle();
+    expect(queue.waiting).toBe(2);
+    for (const t of [...burst, other]) t.finish();
+    await expect(otherResult).resolves.toBe('b1');
+    await expect(results[0]).resolves.toBe('a1');
+    expect(queue.heldBy('client-a')).toBe(0);
+  });
+
+  it('gives the share back when a task finishes or fails, and never counts keyless tasks', async () => {
+    const queue = createBoundedWorkQueue({ concurrency: 1, queueMax: 10, perKeyMax: 1 });
+    await expect(queue.run(() => Promise.reject(new Error('boom')), 'k')).rejects.toThrow('boom');
+    expect(queue.heldBy('k')).toBe(0);
+    await expect(queue.run(() => Promise.resolve(1), 'k')).resolves.toBe(1);
+    const keyless = [deferredTask(1), deferredTask(2), deferredTask(3)];
+    const all = keyless.map((t) => queue.run(t.task));
+    for (const t of keyless) t.finish();
+    await expect(Promise.all(all)).resolves.toEqual([1, 2, 3]);
+  });
+
+  it('refuses a nonsense share at construction', () => {
+    expect(() => createBoundedWorkQueue({ concurrency: 1, queueMax: 1, perKeyMax: 0 })).toThrow(
+      RangeError,
+    );
+  });
+});

@@ -108,8 +108,9 @@ The password is read from stdin, never from the command line (visible to every u
     name: 'user set-role',
     synopsis: '--email E --role admin|user|guest',
     summary: "change an account's role",
-    help: `Changes the role as the admin API does (refused for the last admin; audited as
-"role_changed"). Running instances apply it within a second, to sessions already open.`,
+    help: `Changes the role as the admin API does (refused for the last active admin; audited as
+"role_changed"). A privilege change ends the user's sessions: running instances refuse them
+within a second, and the next sign-in carries the new role.`,
     options: ['email', 'role'],
     async run(values, open) {
       const email = normaliseEmail(values);
@@ -117,7 +118,7 @@ The password is read from stdin, never from the command line (visible to every u
       const services = await open();
       const userId = await findUserId(services, email);
       await services.admin.changeRole(operatorActor, userId, role, operatorContext);
-      print(`${email} is now ${role}; running instances apply it within a second`);
+      print(`${email} is now ${role}; their sessions end within a second`);
     },
   },
   {

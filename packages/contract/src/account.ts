@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emailSchema } from './common.js';
-import { passwordSchema, PASSWORD_MAX_LENGTH } from './password-policy.js';
+import { enteredPasswordSchema, passwordSchema } from './password-policy.js';
 
 /**
  * Account recovery and verification. Every one-time token travels in a link's fragment
@@ -38,7 +38,7 @@ export function resetPasswordBodySchema(minPasswordLength?: number) {
 export type ResetPasswordBody = z.infer<ReturnType<typeof resetPasswordBodySchema>>;
 
 export const changeEmailBodySchema = z.strictObject({
-  currentPassword: z.string().min(1, 'Enter your current password.').max(PASSWORD_MAX_LENGTH),
+  currentPassword: enteredPasswordSchema('Enter your current password.'),
   newEmail: emailSchema,
 });
 export type ChangeEmailBody = z.infer<typeof changeEmailBodySchema>;
@@ -50,4 +50,14 @@ export const accountLinkPaths = {
   confirmEmailChange: '/confirm-email',
   undoEmailChange: '/undo-email-change',
   notMe: '/not-me',
+  acceptInvite: '/accept-invite',
 } as const;
+
+/** An invited user sets a first password through the mailed link; that also proves the address. */
+export function acceptInviteBodySchema(minPasswordLength?: number) {
+  return z.strictObject({
+    token: oneTimeTokenSchema,
+    newPassword: passwordSchema(minPasswordLength),
+  });
+}
+export type AcceptInviteBody = z.infer<ReturnType<typeof acceptInviteBodySchema>>;

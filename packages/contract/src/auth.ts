@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { displayNameSchema, emailSchema } from './common.js';
-import { passwordSchema, PASSWORD_MAX_LENGTH } from './password-policy.js';
+import { enteredPasswordSchema, passwordSchema } from './password-policy.js';
 import { roleSchema } from './roles.js';
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -21,7 +21,12 @@ export type RegisterBody = z.infer<ReturnType<typeof registerBodySchema>>;
 export const loginBodySchema = z.strictObject({
   email: emailSchema,
   // Login never applies the policy: a password set under an older policy must still sign in.
-  password: z.string().min(1, 'Enter your password.').max(PASSWORD_MAX_LENGTH),
+  password: enteredPasswordSchema('Enter your password.'),
+  /**
+   * Unticked (the default), the session ends with the browser and after a short idle time;
+   * ticked, it lasts the long lifetime. Both have an absolute maximum (ADR 013).
+   */
+  remember: z.boolean().optional(),
 });
 export type LoginBody = z.infer<typeof loginBodySchema>;
 

@@ -10,6 +10,8 @@ export const mailKinds = [
   'email-change-notice',
   'new-device-sign-in',
   'account-locked',
+  'invitation',
+  'account-deleted',
 ] as const;
 export const mailKindSchema = z.enum(mailKinds);
 export type MailKind = z.infer<typeof mailKindSchema>;

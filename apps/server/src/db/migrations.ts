@@ -245,6 +245,47 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Self-service (ADR 013): sessions that remember the browser or not and know when they were
+  // last used, accounts that can be disabled or made to reset their password, and audit events
+  // that name their target by email.
+  '006-self-service': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('sessions')
+        .addColumn('persistent', 'integer', (col) => col.notNull().defaultTo(1))
+        .execute();
+      await db.schema.alterTable('sessions').addColumn('last_used_at', 'bigint').execute();
+      await db.schema.alterTable('sessions').addColumn('idle_expires_at', 'bigint').execute();
+      await db.schema.alterTable('users').addColumn('disabled_at', 'bigint').execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('must_reset_password', 'integer', (col) => col.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('users').addColumn('last_sign_in_at', 'bigint').execute();
+      await db.schema.alterTable('audit_events').addColumn('target_email', 'text').execute();
+      await db.schema
+        .createIndex('audit_events_actor_idx')
+        .on('audit_events')
+        .columns(['actor_id', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('audit_events_target_idx')
+        .on('audit_events')
+        .columns(['target_id', 'at'])
+        .execute();
+    },
+  },
+  // Passwords are hashed in NFKC since this migration (ADR 004). Hashes stored before it were made
+  // from the password exactly as typed: they are marked `raw`, verified that way, and rehashed
+  // from the NFKC form at the owner's next successful sign-in.
+  '007-password-canonical-form': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('credentials')
+        .addColumn('secret_form', 'text', (col) => col.notNull().defaultTo('raw'))
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

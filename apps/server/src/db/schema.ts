@@ -15,10 +15,17 @@ export interface UsersTable {
   email_verified_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Set while an admin has disabled the account: no sign-in, no session. */
+  disabled_at: number | null;
+  /** 1 when an admin forced a password reset: sign-in is refused until the reset is done. */
+  must_reset_password: number;
+  last_sign_in_at: number | null;
 }
 
 /** The kinds of credential a user may hold; only `password` exists today (ADR 011). */
 export type CredentialKind = 'password' | 'totp' | 'passkey' | 'external';
+
+export type SecretForm = 'raw' | 'nfkc';
 
 export interface CredentialsTable {
   id: string;
@@ -26,6 +33,11 @@ export interface CredentialsTable {
   kind: CredentialKind;
   /** A password's Argon2id hash; for other kinds, their own (encrypted or public) material. */
   secret: string;
+  /**
+   * What a password hash was made from: `nfkc`, the canonical form (ADR 004), or `raw`, the
+   * string as typed, for hashes stored before migration 007 (upgraded at the next sign-in).
+   */
+  secret_form: SecretForm;
   label: string | null;
   created_at: number;
   updated_at: number;
@@ -75,6 +87,12 @@ export interface SessionsTable {
   amr: string | null;
   /** When the user last actively authenticated (OIDC `auth_time`), in milliseconds. */
   auth_time: number | null;
+  /** 1 with "remember me": the refresh cookie outlives the browser and the idle limit is long. */
+  persistent: number;
+  /** The sign-in or the latest refresh. */
+  last_used_at: number | null;
+  /** The idle limit: unused until then, the session is over (null on sessions older than it). */
+  idle_expires_at: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -110,6 +128,7 @@ export interface AuditEventsTable {
   actor_id: string | null;
   actor_email: string | null;
   target_id: string | null;
+  target_email: string | null;
   ip: string | null;
   user_agent: string | null;
   detail: string | null;

@@ -6,6 +6,8 @@ import { healthModule } from './health/health-routes.js';
 import { mailModule } from './mail/mail-module.js';
 import { notesModule } from './notes/notes-routes.js';
 import { profileModule } from './profile/profile-routes.js';
+import { securityModule } from './security/security-routes.js';
+import { securityReportsModule } from './security-reports/security-reports-routes.js';
 
 /** Every feature, in registration order: adding a feature is adding its module here. */
 export const featureModules: readonly FeatureModule[] = [
@@ -15,5 +17,7 @@ export const featureModules: readonly FeatureModule[] = [
   profileModule,
   mailModule,
   notesModule,
+  securityModule,
   adminModule,
+  securityReportsModule,
 ];

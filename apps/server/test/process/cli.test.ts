@@ -367,7 +367,7 @@ describe(
       expect((await stale.client.get('/api/admin/users')).status).toBe(200);
     });
 
-    it('user set-role: the old role stops working within a second, audited as role_changed', async () => {
+    it("user set-role: the user's sessions end within a second, audited as role_changed", async () => {
       const target = await createUser(testApp, { role: 'admin', label: 'demoted' });
       expect((await target.client.get('/api/admin/users')).status).toBe(200);
 
@@ -378,12 +378,14 @@ describe(
 
       const elapsed = await msUntil(
         result.endedAt,
-        async () => (await target.client.get('/api/admin/users')).status === 403,
+        async () => (await target.client.get('/api/admin/users')).status === 401,
       );
       expect(elapsed).toBeLessThan(BINDS_WITHIN_MS);
+      // A privilege change ends the session, as the admin API's does; signing in again gives the
+      // new role.
+      expectErrorEnvelope(await target.client.get('/api/profile'), 401, 'unauthenticated');
+      expect((await target.client.login(target.email, target.password)).status).toBe(200);
       expectErrorEnvelope(await target.client.get('/api/admin/users'), 403, 'forbidden');
-      // Not signed out: the session goes on with the new role, as after the admin API's change.
-      expect((await target.client.get('/api/profile')).status).toBe(200);
 
       expect(await cliEvent('role_changed', target.user.id)).toMatchObject({
         outcome: 'success',
@@ -391,7 +393,7 @@ describe(
         actorEmail: null,
         ip: 'cli',
         userAgent: 'portcullis-cli',
-        detail: 'admin -> user',
+        detail: 'admin -> user; 1 session(s) ended',
       });
     });
 
@@ -408,7 +410,7 @@ describe(
           'guest',
         ]);
         expect(result.status).toBe(1);
-        expect(result.stderr).toContain('last administrator');
+        expect(result.stderr).toContain('last active administrator');
         const refused = await waitForAudit(only.client, (e) => e.type === 'role_changed');
         expect(refused).toMatchObject({ outcome: 'failure', ip: 'cli' });
         expect((await only.client.get('/api/admin/users')).status).toBe(200);
@@ -482,6 +484,9 @@ describe(
           email_verified_at: now,
           created_at: now,
           updated_at: now,
+          disabled_at: null,
+          must_reset_password: 0,
+          last_sign_in_at: null,
         })
         .execute();
 

@@ -299,6 +299,19 @@ export class TestClient {
     return res;
   }
 
+  /**
+   * A password change renews the session and its CSRF binding (ADR 013), as a sign-in does: the
+   * browser's app asks for a fresh token afterwards, and so does this client.
+   */
+  async changePassword(currentPassword: string, newPassword: string) {
+    const res = await this.post<undefined>('/api/profile/password', {
+      currentPassword,
+      newPassword,
+    });
+    if (res.status === 204) await this.csrf();
+    return res;
+  }
+
   async logout() {
     const res = await this.post<undefined>('/api/logout');
     if (res.status === 204) await this.csrf();

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { FeatureModule } from '../feature-module.js';
 import {
+  acceptInviteBodySchema,
   acceptedResponseSchema,
+  type AcceptInviteBody,
   changeEmailBodySchema,
   forgotPasswordBodySchema,
   resendVerificationBodySchema,
@@ -98,6 +100,22 @@ export function registerAccountRoutes(
     async (request, reply) => {
       await account.resetPassword(request.body, requestContext(request));
       return reply.code(204).send();
+    },
+  );
+
+  // An invited user's first password, from the mailed link (which proves the address).
+  app.post<{ Body: AcceptInviteBody }>(
+    '/api/account/accept-invite',
+    {
+      config: { access: 'public' },
+      schema: {
+        body: acceptInviteBodySchema(deps.passwordMinLength),
+        response: { 200: acceptedResponseSchema },
+      },
+    },
+    async (request) => {
+      await account.acceptInvite(request.body, requestContext(request));
+      return accepted;
     },
   );
 

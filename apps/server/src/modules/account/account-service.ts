@@ -1,4 +1,5 @@
 import type {
+  AcceptInviteBody,
   ChangeEmailBody,
   ForgotPasswordBody,
   ResetPasswordBody,
@@ -33,6 +34,7 @@ export const linkLifetimes = {
   'confirm-email-change': 24 * HOUR,
   'undo-email-change': 72 * HOUR,
   'not-me': 7 * 24 * HOUR,
+  'accept-invite': 7 * 24 * HOUR,
 } as const satisfies Record<VerificationPurpose, number>;
 
 /** Where each purpose's link lands in the web app. */
@@ -42,6 +44,7 @@ const linkPaths = {
   'confirm-email-change': accountLinkPaths.confirmEmailChange,
   'undo-email-change': accountLinkPaths.undoEmailChange,
   'not-me': accountLinkPaths.notMe,
+  'accept-invite': accountLinkPaths.acceptInvite,
 } as const satisfies Record<VerificationPurpose, string>;
 
 /** Per address and per client, so a flood can neither mail a victim nor probe the service. */
@@ -145,14 +148,76 @@ export class AccountService implements SecurityNotices {
   }
 
   /**
-   * The one way a user row comes to exist (self-registration and the operator's CLI), with its
-   * password as a credential. Undefined when the address is taken.
+   * An account an admin creates: with a password, the address must still be confirmed by mail;
+   * without one it is an invitation, and the invitee chooses the password through a mailed link
+   * (which proves the address too). Undefined when the address is taken.
+   */
+  async createByAdmin(
+    input: { email: string; name: string; role: Role; password?: string | undefined },
+    invitedBy: string,
+  ): Promise<User | undefined> {
+    const passwordHash =
+      input.password === undefined
+        ? undefined
+        : await this.deps.passwords.hashUnderPolicy(
+            input.password,
+            { email: input.email, name: input.name },
+            'password',
+          );
+    const user = await this.createUser({ ...input, passwordHash, verified: false });
+    if (user === undefined) return undefined;
+    if (passwordHash !== undefined) {
+      await this.sendVerification(user.id, user.email);
+      return user;
+    }
+    await this.mailLink('accept-invite', { userId: user.id, to: user.email }, (link) => ({
+      kind: 'invitation',
+      data: { link, invitedBy, expiresInDays: linkLifetimes['accept-invite'] / (24 * HOUR) },
+    }));
+    return user;
+  }
+
+  /** The invitee's first password, from the mailed link; following it verified the address. */
+  async acceptInvite(body: AcceptInviteBody, context: RequestContext): Promise<void> {
+    const { users, passwords, verifications, audit } = this.deps;
+    const invitee = await users.findById(await verifications.peek('accept-invite', body.token));
+    if (invitee === undefined) throw new AppError('invalid_token');
+    const hash = await passwords.hashUnderPolicy(
+      body.newPassword,
+      { email: invitee.email, name: invitee.name },
+      'newPassword',
+    );
+    const secret = await verifications.consume('accept-invite', body.token);
+    if (secret.userId !== invitee.id) throw new AppError('invalid_token');
+    await passwords.setHash(invitee.id, hash);
+    await users.markEmailVerified(invitee.id, Date.now());
+    await this.deps.sessions.forgetUser(invitee.id);
+    await audit.record(context, {
+      type: 'invitation_accepted',
+      outcome: 'success',
+      actorId: invitee.id,
+      actorEmail: invitee.email,
+    });
+  }
+
+  /** Admin's "resend verification": false when the address is verified already. */
+  async resendVerificationFor(userId: string): Promise<boolean> {
+    const user = await this.deps.users.findById(userId);
+    if (user === undefined) throw new AppError('not_found');
+    if (user.email_verified_at !== null) return false;
+    await this.sendVerification(user.id, user.email);
+    return true;
+  }
+
+  /**
+   * The one way a user row comes to exist (self-registration, the operator's CLI, an admin), with
+   * its password as a credential when there is one. Undefined when the address is taken.
    */
   async createUser(input: {
     email: string;
     name: string;
     role: Role;
-    passwordHash: string;
+    passwordHash: string | undefined;
     verified: boolean;
   }): Promise<User | undefined> {
     const now = Date.now();
@@ -164,9 +229,12 @@ export class AccountService implements SecurityNotices {
       email_verified_at: input.verified ? now : null,
       created_at: now,
       updated_at: now,
+      disabled_at: null,
+      must_reset_password: 0,
+      last_sign_in_at: null,
     };
     if (!(await this.deps.users.insert(row))) return undefined;
-    await this.deps.passwords.setHash(row.id, input.passwordHash);
+    if (input.passwordHash !== undefined) await this.deps.passwords.setHash(row.id, input.passwordHash);
     return toUser(row);
   }
 
@@ -242,8 +310,10 @@ export class AccountService implements SecurityNotices {
     if (user === undefined) throw new AppError('invalid_token');
     await passwords.setHash(user.id, hash);
     await verifications.voidAll(user.id, ['reset-password']);
-    // Following the link proved the mailbox: the address is verified too.
+    // Following the link proved the mailbox: the address is verified too, and a reset an admin
+    // required is done.
     await users.markEmailVerified(user.id, Date.now());
+    await users.setMustResetPassword(user.id, false);
     const revoked = await sessions.revokeAllForUser(user.id);
     await throttle.unlockAccount(user.email);
     await audit.record(context, {
@@ -392,6 +462,26 @@ export class AccountService implements SecurityNotices {
     context: RequestContext,
   ): Promise<void> {
     await this.sendWithNotMeLink(user, 'password-changed', context, Date.now());
+  }
+
+  /**
+   * A sign-in with the right password on an account whose reset an admin forced: the owner is
+   * mailed a reset link (within the mail limits), and the sign-in is refused by the caller.
+   */
+  async resetRequired(user: { id: string; email: string }, context: RequestContext): Promise<void> {
+    if (!(await this.mailAllowed(user.email, context))) return;
+    await this.mailLink('reset-password', { userId: user.id, to: user.email }, (link) => ({
+      kind: 'password-reset',
+      data: { link, expiresInMinutes: linkLifetimes['reset-password'] / MINUTE },
+    }));
+  }
+
+  /** The last word to a deleted account's address. */
+  async accountDeleted(user: { id: string; email: string }): Promise<void> {
+    await this.send(user.email, `account-deleted:${user.id}`, {
+      kind: 'account-deleted',
+      data: { when: new Date() },
+    });
   }
 
   async locked(email: string, retryAfterSeconds: number): Promise<void> {

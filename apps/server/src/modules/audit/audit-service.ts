@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { AuditEvent, AuditEventType } from '@portcullis/contract/admin';
+import type { AuditEvent, AuditEventType, AuditQuery } from '@portcullis/contract/admin';
 import { decodeCursor, encodeCursor, type Page } from '../../lib/cursor.js';
 import { newId } from '../../lib/random.js';
-import type { AuditRepository, AuditRow } from './audit-repository.js';
+import type { AuditFilter, AuditRepository, AuditRow } from './audit-repository.js';
 
 export interface AuditContext {
   ip: string | null;
@@ -15,6 +15,7 @@ export interface AuditRecord {
   actorId?: string | null;
   actorEmail?: string | null;
   targetId?: string | null;
+  targetEmail?: string | null;
   detail?: string | null;
 }
 
@@ -38,6 +39,7 @@ export class AuditService {
       actor_id: record.actorId ?? null,
       actor_email: record.actorEmail ?? null,
       target_id: record.targetId ?? null,
+      target_email: record.targetEmail ?? null,
       ip: context.ip,
       user_agent: context.userAgent?.slice(0, 512) ?? null,
       detail: record.detail ?? null,
@@ -70,9 +72,13 @@ export class AuditService {
     return pruned;
   }
 
-  async list(limit: number, cursor: string | undefined): Promise<Page<AuditEvent>> {
+  async list(
+    limit: number,
+    cursor: string | undefined,
+    filter: AuditFilter = {},
+  ): Promise<Page<AuditEvent>> {
     const after = decodeCursor(cursor);
-    const rows = await this.repository.list(limit + 1, after);
+    const rows = await this.repository.list(limit + 1, after, filter);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -80,9 +86,43 @@ export class AuditService {
       nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.at, last.id) : null,
     };
   }
+
+  /**
+   * Up to `max` events matching `filter`, newest first, fetched a page at a time so an export of
+   * thousands of rows never holds one huge result in the driver at once.
+   */
+  async *each(filter: AuditFilter, max: number): AsyncGenerator<AuditEvent> {
+    let after: { at: number; id: string } | undefined;
+    let remaining = max;
+    while (remaining > 0) {
+      const rows = await this.repository.list(Math.min(500, remaining), after, filter);
+      for (const row of rows) yield toAuditEvent(row);
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < Math.min(500, remaining)) return;
+      remaining -= rows.length;
+      after = { at: last.at, id: last.id };
+    }
+  }
+
+  /** See AuditRepository.scrubPersonalData. */
+  scrubPersonalData(userId: string, email: string): Promise<number> {
+    return this.repository.scrubPersonalData(userId, email);
+  }
 }
 
-function toAuditEvent(row: AuditRow): AuditEvent {
+/** The admin's query string as a repository filter (emails exact, times as ISO 8601). */
+export function auditFilterOf(query: Omit<AuditQuery, 'limit' | 'cursor'>): AuditFilter {
+  return {
+    ...(query.type === undefined ? {} : { type: query.type }),
+    ...(query.actor === undefined || query.actor === '' ? {} : { actorEmail: query.actor }),
+    ...(query.target === undefined || query.target === '' ? {} : { targetEmail: query.target }),
+    ...(query.outcome === undefined ? {} : { outcome: query.outcome }),
+    ...(query.from === undefined ? {} : { fromMs: Date.parse(query.from) }),
+    ...(query.to === undefined ? {} : { toMs: Date.parse(query.to) }),
+  };
+}
+
+export function toAuditEvent(row: AuditRow): AuditEvent {
   return {
     id: row.id,
     at: new Date(row.at).toISOString(),
@@ -91,6 +131,7 @@ function toAuditEvent(row: AuditRow): AuditEvent {
     actorId: row.actor_id,
     actorEmail: row.actor_email,
     targetId: row.target_id,
+    targetEmail: row.target_email,
     ip: row.ip,
     userAgent: row.user_agent,
     detail: row.detail,

@@ -7,7 +7,7 @@ import type { PasswordCredentials } from '../identity/password-credentials.js';
 import type { PendingSignIns } from '../identity/pending-sign-in.js';
 import type { VerificationStore } from '../identity/verification-store.js';
 import type { IssuedSession, RequestContext, SessionService } from '../identity/session-service.js';
-import type { UserRepository } from '../users/user-repository.js';
+import type { UserRepository, UserRow } from '../users/user-repository.js';
 import { toUser } from '../users/user-view.js';
 import type { LoginThrottle, Refusal } from './login-throttle.js';
 
@@ -20,6 +20,7 @@ export interface SecurityNotices {
   ): Promise<void>;
   passwordChanged(user: { id: string; email: string }, context: RequestContext): Promise<void>;
   locked(email: string, retryAfterSeconds: number): Promise<void>;
+  resetRequired(user: { id: string; email: string }, context: RequestContext): Promise<void>;
 }
 
 export type SignInResult = IssuedSession & { sessionId: string };
@@ -71,13 +72,40 @@ export class AuthService {
       );
     }
 
+    if (user.disabled_at !== null) {
+      // The same answer as a wrong password: a disabled account is no way in, and says nothing.
+      await audit.record(context, {
+        type: 'login_failed',
+        outcome: 'failure',
+        actorId: user.id,
+        actorEmail: user.email,
+        detail: 'account disabled',
+      });
+      throw new AppError('invalid_credentials');
+    }
     await throttle.recordSuccess(admission.attempt);
+    if (user.must_reset_password === 1) {
+      // Only after the right password, so this answer reveals nothing to a guesser.
+      await notices.resetRequired(user, context);
+      await audit.record(context, {
+        type: 'login_failed',
+        outcome: 'failure',
+        actorId: user.id,
+        actorEmail: user.email,
+        detail: 'password reset required',
+      });
+      throw new AppError('password_reset_required');
+    }
     const outcome = await signIns.begin(user.id, 'pwd');
     if (outcome.kind !== 'complete') {
       // No second factor exists yet (issue: second factors); the seam refuses rather than skip it.
       throw new AppError('unauthenticated');
     }
-    const issued = await sessions.start(user.id, outcome.authentication, context);
+    const issued = await sessions.start(user.id, outcome.authentication, context, {
+      persistent: body.remember === true,
+      role: user.role,
+    });
+    await users.recordSignIn(user.id, Date.now());
     await audit.record(context, {
       type: 'login_succeeded',
       outcome: 'success',
@@ -95,7 +123,7 @@ export class AuthService {
   private async refuseAttempt(
     refusal: Refusal,
     context: RequestContext,
-    event: { type: 'login_failed' | 'password_changed'; actorEmail: string; actorId?: string },
+    event: { type: 'login_failed' | 'password_changed' | 'account_deleted'; actorEmail: string; actorId?: string },
   ): Promise<AppError> {
     const { audit } = this.deps;
     await audit.record(context, {
@@ -144,36 +172,65 @@ export class AuthService {
     await audit.record(context, { type: 'logout', outcome: 'success', actorId: session.userId });
   }
 
+  /**
+   * The current password again, before a sensitive action (a password change, deleting the
+   * account). A stolen session must not become an unthrottled oracle for the password: the check
+   * goes through the sign-in throttle and spends the same counts (the account's and this client's).
+   * A wrong password is audited as `event` and answered on `field`.
+   */
+  async reauthenticate(
+    auth: AuthContext,
+    password: string,
+    context: RequestContext,
+    event: { type: 'password_changed' | 'account_deleted'; field: string },
+  ): Promise<UserRow> {
+    const { users, passwords, audit, throttle } = this.deps;
+    const user = await users.findById(auth.userId);
+    if (user === undefined) throw new AppError('unauthenticated');
+    const admission = await throttle.admit(user.email, context.ip);
+    if (!admission.admitted) {
+      throw await this.refuseAttempt(admission.refusal, context, {
+        type: event.type,
+        actorId: user.id,
+        actorEmail: user.email,
+      });
+    }
+    if (!(await passwords.verify(user.id, password))) {
+      await audit.record(context, {
+        type: event.type,
+        outcome: 'failure',
+        actorId: user.id,
+        actorEmail: user.email,
+        detail: 'wrong password',
+      });
+      throw new AppError('invalid_credentials', {
+        fields: [{ path: event.field, message: 'The password is incorrect.' }],
+      });
+    }
+    await throttle.recordSuccess(admission.attempt);
+    return user;
+  }
+
+  /**
+   * A new password, after the current one. The session the change was made in is replaced by a
+   * new one (new id, refresh token and CSRF binding: the caller sets them), every other session
+   * ends, and reset links mailed before the change die.
+   */
   async changePassword(
     auth: AuthContext,
     body: ChangePasswordBody,
     context: RequestContext,
-  ): Promise<void> {
-    const { users, passwords, sessions, audit, throttle, notices } = this.deps;
-    const user = await users.findById(auth.userId);
-    if (user === undefined) throw new AppError('unauthenticated');
-    // A stolen session must not become an unthrottled oracle for the password: the check goes
-    // through the sign-in throttle and spends the same counts (the account's and this client's).
-    const admission = await throttle.admit(user.email, context.ip);
-    if (!admission.admitted) {
-      throw await this.refuseAttempt(admission.refusal, context, {
-        type: 'password_changed',
-        actorId: user.id,
-        actorEmail: user.email,
+  ): Promise<IssuedSession> {
+    const { passwords, sessions, audit, notices } = this.deps;
+    const user = await this.reauthenticate(auth, body.currentPassword, context, {
+      type: 'password_changed',
+      field: 'currentPassword',
+    });
+    if (body.newPassword.normalize('NFKC') === body.currentPassword.normalize('NFKC')) {
+      throw new AppError('validation_failed', {
+        fields: [{ path: 'newPassword', message: 'Choose a password different from the current one.' }],
       });
     }
-    if (!(await passwords.verify(user.id, body.currentPassword))) {
-      await audit.record(context, {
-        type: 'password_changed',
-        outcome: 'failure',
-        actorId: user.id,
-        actorEmail: user.email,
-      });
-      throw new AppError('invalid_credentials', {
-        fields: [{ path: 'currentPassword', message: 'The current password is incorrect.' }],
-      });
-    }
-    await throttle.recordSuccess(admission.attempt);
     await passwords.set(
       user.id,
       body.newPassword,
@@ -184,13 +241,19 @@ export class AuthService {
     await this.deps.verifications.voidAll(user.id, ['reset-password']);
     // Whoever else holds a session (perhaps the reason for the change) is signed out now.
     const revoked = await sessions.revokeAllForUser(user.id, auth.sessionId);
+    const replaced = await sessions.replace(
+      { sessionId: auth.sessionId, userId: user.id, role: user.role },
+      { amr: ['pwd'], authTime: Date.now() },
+      context,
+    );
     await audit.record(context, {
       type: 'password_changed',
       outcome: 'success',
       actorId: user.id,
       actorEmail: user.email,
-      detail: `${revoked} other session(s) revoked`,
+      detail: `${revoked} other session(s) revoked; this session renewed`,
     });
     await notices.passwordChanged(user, context);
+    return { ...replaced, user: toUser(user) };
   }
 }

@@ -20,6 +20,23 @@ export interface RefreshTokenRecord {
   userId: string;
   sessionExpiresAt: number;
   sessionRevokedAt: number | null;
+  /** "Remember me" was ticked at sign-in. */
+  persistent: boolean;
+  role: Role;
+  userDisabledAt: number | null;
+}
+
+/** A live session as its owner sees it listed. */
+export interface LiveSessionRow {
+  id: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  expiresAt: number;
+  idleExpiresAt: number | null;
+  ip: string | null;
+  userAgent: string | null;
+  amr: string | null;
+  persistent: number;
 }
 
 export interface SessionPrincipal {
@@ -31,6 +48,7 @@ export interface SessionPrincipal {
   name: string;
   createdAt: number;
   emailVerifiedAt: number | null;
+  disabledAt: number | null;
 }
 
 export class SessionRepository {
@@ -47,6 +65,8 @@ export class SessionRepository {
       userAgent: string | null;
       amr: readonly string[];
       authTime: number;
+      persistent: boolean;
+      idleExpiresAt: number;
     },
     refresh: { tokenHash: string; expiresAt: number },
   ): Promise<void> {
@@ -63,6 +83,9 @@ export class SessionRepository {
           user_agent: session.userAgent?.slice(0, 512) ?? null,
           amr: JSON.stringify(session.amr),
           auth_time: session.authTime,
+          persistent: session.persistent ? 1 : 0,
+          last_used_at: session.createdAt,
+          idle_expires_at: session.idleExpiresAt,
         })
         .execute();
       await trx
@@ -95,15 +118,17 @@ export class SessionRepository {
         'users.name as name',
         'users.created_at as createdAt',
         'users.email_verified_at as emailVerifiedAt',
+        'users.disabled_at as disabledAt',
       ])
       .where('sessions.id', '=', sessionId)
       .executeTakeFirst();
   }
 
-  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    return this.db
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const row = await this.db
       .selectFrom('refresh_tokens')
       .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
       .select([
         'refresh_tokens.token_hash as tokenHash',
         'refresh_tokens.session_id as sessionId',
@@ -114,9 +139,13 @@ export class SessionRepository {
         'sessions.user_id as userId',
         'sessions.expires_at as sessionExpiresAt',
         'sessions.revoked_at as sessionRevokedAt',
+        'sessions.persistent as persistent',
+        'users.role as role',
+        'users.disabled_at as userDisabledAt',
       ])
       .where('refresh_tokens.token_hash', '=', tokenHash)
       .executeTakeFirst();
+    return row === undefined ? undefined : { ...row, persistent: Number(row.persistent) === 1 };
   }
 
   /**
@@ -135,6 +164,8 @@ export class SessionRepository {
       csrfBindingHash: string | null;
       /** The successor sealed under the presented token. */
       sealed: string;
+      /** The session's new idle limit: using it moves the limit on. */
+      idleExpiresAt: number;
     },
   ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
@@ -157,6 +188,11 @@ export class SessionRepository {
           successor_sealed: null,
         })
         .execute();
+      await trx
+        .updateTable('sessions')
+        .set({ last_used_at: successor.createdAt, idle_expires_at: successor.idleExpiresAt })
+        .where('id', '=', successor.sessionId)
+        .execute();
       return true;
     });
   }
@@ -168,6 +204,53 @@ export class SessionRepository {
       .where('id', '=', sessionId)
       .where('revoked_at', 'is', null)
       .execute();
+  }
+
+  async isPersistent(sessionId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select('persistent')
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    return Number(row?.persistent ?? 0) === 1;
+  }
+
+  /** The user's sessions still in force (not revoked, not past either limit), latest used first. */
+  listLive(userId: string, now: number): Promise<LiveSessionRow[]> {
+    return this.db
+      .selectFrom('sessions')
+      .select([
+        'id',
+        'created_at as createdAt',
+        'last_used_at as lastUsedAt',
+        'expires_at as expiresAt',
+        'idle_expires_at as idleExpiresAt',
+        'ip',
+        'user_agent as userAgent',
+        'amr',
+        'persistent',
+      ])
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where((eb) => eb.or([eb('idle_expires_at', 'is', null), eb('idle_expires_at', '>', now)]))
+      .orderBy('last_used_at', 'desc')
+      .orderBy('created_at', 'desc')
+      .limit(500)
+      .execute();
+  }
+
+  /** Revokes one session if it is the user's and live; false otherwise (someone else's: 404). */
+  async revokeOwned(userId: string, sessionId: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: at })
+      .where('id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Revokes every live session of a user except one; returns the ids so caches can drop them. */

@@ -43,6 +43,8 @@ interface CachedUser {
   name: string;
   createdAt: number;
   emailVerified: boolean;
+  /** Disabling revokes every session too; this also catches a sign-in racing the disable. */
+  disabled: boolean;
 }
 
 /**
@@ -101,11 +103,13 @@ export class SessionStateService {
         name: principal.name,
         createdAt: principal.createdAt,
         emailVerified: principal.emailVerifiedAt !== null,
+        disabled: principal.disabledAt !== null,
       };
       this.sessions.set(sessionId, session);
       this.users.set(principal.userId, user);
     }
-    if (session.revoked || session.expiresAt <= now || session.userId !== userId) return null;
+    if (session.revoked || session.expiresAt <= now || session.userId !== userId || user.disabled)
+      return null;
     return {
       userId,
       sessionId,

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppConfig } from '../../config.js';
 import type { Db } from '../../db/database.js';
-import { AccessTokenService } from '../../lib/access-token.js';
+import { AccessTokenService, accessTokenAudience } from '../../lib/access-token.js';
 import type { CounterStore } from '../../lib/counter-store.js';
 import { DbCounterStore } from '../../lib/db-counter-store.js';
 import { createPasswordHasher } from '../../lib/password-hasher.js';
@@ -16,6 +16,7 @@ import { LoginThrottle } from '../auth/login-throttle.js';
 import { SessionRepository } from '../auth/session-repository.js';
 import { SessionStateService, type InvalidationBus } from '../auth/session-state.js';
 import type { MailService } from '../mail/mail-service.js';
+import { AccountDeletion } from '../users/account-deletion.js';
 import { UserRepository } from '../users/user-repository.js';
 import { CredentialRepository } from './credential-repository.js';
 import { PasswordCredentials } from './password-credentials.js';
@@ -62,10 +63,20 @@ export function createIdentityCore(deps: {
     accessTokens: new AccessTokenService({
       secrets: deps.jwtSecrets,
       issuer: config.publicOrigin,
+      audience: accessTokenAudience(config.publicOrigin),
       ttlSeconds: config.accessTokenTtlSeconds,
     }),
-    refreshTtlMs: config.refreshTokenTtlSeconds * 1000,
-    sessionMaxAgeMs: config.sessionMaxAgeSeconds * 1000,
+    lifetimes: {
+      remembered: {
+        idleMs: config.sessions.remembered.idleSeconds * 1000,
+        maxAgeMs: config.sessions.remembered.maxAgeSeconds * 1000,
+      },
+      browser: {
+        idleMs: config.sessions.browser.idleSeconds * 1000,
+        maxAgeMs: config.sessions.browser.maxAgeSeconds * 1000,
+      },
+      adminIdleMs: config.sessions.adminIdleSeconds * 1000,
+    },
   });
   const account = new AccountService({
     users,
@@ -89,13 +100,8 @@ export function createIdentityCore(deps: {
     verifications,
     notices: account,
   });
-  const admin = new AdminService({
-    users,
-    sessions: sessionRepository,
-    sessionState,
-    audit,
-    throttle,
-  });
+  const deletion = new AccountDeletion({ users, sessionState, audit, notices: account });
+  const admin = new AdminService({ users, sessions, audit, throttle, account, deletion });
   return {
     users,
     sessionRepository,
@@ -110,5 +116,6 @@ export function createIdentityCore(deps: {
     account,
     auth,
     admin,
+    deletion,
   };
 }

@@ -1,5 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { User } from '@portcullis/contract/auth';
+import type { Role } from '@portcullis/contract/roles';
+import type { SessionView } from '@portcullis/contract/security';
+import { describeUserAgent } from '@portcullis/contract/user-agent';
 import type { AccessTokenService } from '../../lib/access-token.js';
 import { AppError } from '../../lib/app-error.js';
 import { newBearerSecret, newId, sha256 } from '../../lib/random.js';
@@ -50,6 +53,22 @@ export interface IssuedSession {
   /** Absent when the browser already holds a newer token than the one it could be sent again. */
   refreshToken?: string;
   refreshExpiresAt: number;
+  /** "Remember me": the refresh cookie gets an expiry; otherwise it ends with the browser. */
+  persistent: boolean;
+}
+
+/** How long sessions live, in milliseconds (ADR 013). */
+export interface SessionLifetimes {
+  remembered: { idleMs: number; maxAgeMs: number };
+  browser: { idleMs: number; maxAgeMs: number };
+  adminIdleMs: number;
+}
+
+export interface StartOptions {
+  /** Ticked "remember me". */
+  persistent: boolean;
+  /** The user's role now: admins get the shorter idle limit. */
+  role: Role;
 }
 
 export interface RequestContext extends AuditContext {
@@ -70,22 +89,33 @@ export class SessionService {
       sessionState: SessionStateService;
       audit: AuditService;
       accessTokens: AccessTokenService;
-      refreshTtlMs: number;
-      sessionMaxAgeMs: number;
+      lifetimes: SessionLifetimes;
     },
   ) {}
+
+  /** The idle limit for a session of this kind and role. */
+  private idleMs(persistent: boolean, role: Role): number {
+    const { lifetimes } = this.deps;
+    const idle = persistent ? lifetimes.remembered.idleMs : lifetimes.browser.idleMs;
+    return role === 'admin' ? Math.min(idle, lifetimes.adminIdleMs) : idle;
+  }
 
   /** A brand-new session id at every sign-in, so no session fixation is possible. */
   async start(
     userId: string,
     authentication: Authentication,
     context: RequestContext,
+    options: StartOptions,
   ): Promise<Omit<IssuedSession, 'user'> & { refreshToken: string; sessionId: string }> {
     const now = Date.now();
     const sessionId = newId();
-    const expiresAt = now + this.deps.sessionMaxAgeMs;
+    const { persistent, role } = options;
+    const maxAgeMs = persistent
+      ? this.deps.lifetimes.remembered.maxAgeMs
+      : this.deps.lifetimes.browser.maxAgeMs;
+    const expiresAt = now + maxAgeMs;
     const refreshToken = newBearerSecret();
-    const refreshExpiresAt = Math.min(now + this.deps.refreshTtlMs, expiresAt);
+    const refreshExpiresAt = Math.min(now + this.idleMs(persistent, role), expiresAt);
     await this.deps.sessions.create(
       {
         id: sessionId,
@@ -96,6 +126,8 @@ export class SessionService {
         userAgent: context.userAgent,
         amr: authentication.amr,
         authTime: authentication.authTime,
+        persistent,
+        idleExpiresAt: refreshExpiresAt,
       },
       { tokenHash: sha256(refreshToken), expiresAt: refreshExpiresAt },
     );
@@ -104,7 +136,27 @@ export class SessionService {
       accessToken: this.deps.accessTokens.issue({ sub: userId, sid: sessionId }),
       refreshToken,
       refreshExpiresAt,
+      persistent,
     };
+  }
+
+  /**
+   * Re-authentication (a password change) or a privilege change: a new session id and refresh
+   * token replace the current ones, with the same "remember me", and the old session ends, so a
+   * token captured before cannot outlive the change (OWASP session management cheat sheet).
+   */
+  async replace(
+    current: { sessionId: string; userId: string; role: Role },
+    authentication: Authentication,
+    context: RequestContext,
+  ): Promise<Omit<IssuedSession, 'user'> & { refreshToken: string; sessionId: string }> {
+    const persistent = await this.deps.sessions.isPersistent(current.sessionId);
+    const started = await this.start(current.userId, authentication, context, {
+      persistent,
+      role: current.role,
+    });
+    await this.revoke(current.sessionId);
+    return started;
   }
 
   /**
@@ -127,7 +179,8 @@ export class SessionService {
       record === undefined ||
       record.sessionRevokedAt !== null ||
       record.sessionExpiresAt <= now ||
-      record.expiresAt <= now
+      record.expiresAt <= now ||
+      record.userDisabledAt !== null
     ) {
       throw new AppError('unauthenticated');
     }
@@ -135,8 +188,12 @@ export class SessionService {
 
     if (record.rotatedAt === null) {
       const successor = newBearerSecret();
-      const refreshExpiresAt = Math.min(now + this.deps.refreshTtlMs, record.sessionExpiresAt);
+      const refreshExpiresAt = Math.min(
+        now + this.idleMs(record.persistent, record.role),
+        record.sessionExpiresAt,
+      );
       const rotated = await sessions.rotate(tokenHash, {
+        idleExpiresAt: refreshExpiresAt,
         tokenHash: sha256(successor),
         sessionId: record.sessionId,
         createdAt: now,
@@ -203,6 +260,7 @@ export class SessionService {
       accessToken: this.deps.accessTokens.issue({ sub: record.userId, sid: record.sessionId }),
       ...(refreshToken !== undefined ? { refreshToken } : {}),
       refreshExpiresAt,
+      persistent: record.persistent,
     };
   }
 
@@ -237,6 +295,34 @@ export class SessionService {
     await this.deps.sessionState.invalidateSession(sessionId);
   }
 
+  /** The user's live sessions as the owner sees them; `currentSessionId` is marked. */
+  async list(userId: string, currentSessionId: string | undefined): Promise<SessionView[]> {
+    const rows = await this.deps.sessions.listLive(userId, Date.now());
+    return rows.map((row) => {
+      const lastUsedAt = row.lastUsedAt ?? row.createdAt;
+      const ends = Math.min(row.expiresAt, row.idleExpiresAt ?? row.expiresAt);
+      return {
+        id: row.id,
+        device: describeDevice(row.userAgent),
+        userAgent: row.userAgent,
+        ip: row.ip,
+        createdAt: new Date(row.createdAt).toISOString(),
+        lastUsedAt: new Date(lastUsedAt).toISOString(),
+        expiresAt: new Date(ends).toISOString(),
+        current: row.id === currentSessionId,
+        remembered: Number(row.persistent) === 1,
+        methods: parseAmr(row.amr),
+      };
+    });
+  }
+
+  /** Ends one of the user's own sessions; false when it is not theirs or not live (a 404). */
+  async revokeOwn(userId: string, sessionId: string): Promise<boolean> {
+    const revoked = await this.deps.sessions.revokeOwned(userId, sessionId, Date.now());
+    if (revoked) await this.deps.sessionState.invalidateSession(sessionId);
+    return revoked;
+  }
+
   /** Ends every session of the user but `exceptSessionId`; returns how many ended. */
   async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<number> {
     const revoked = await this.deps.sessions.revokeAllForUser(userId, Date.now(), exceptSessionId);
@@ -251,5 +337,20 @@ export class SessionService {
   /** Profile data changed (email, verification, role): drop it from every instance's cache. */
   async forgetUser(userId: string): Promise<void> {
     await this.deps.sessionState.invalidateUser(userId);
+  }
+}
+
+/** "Chrome on Linux", or "Unknown device" for a client that names no known browser. */
+export function describeDevice(userAgent: string | null): string {
+  return (userAgent === null ? undefined : describeUserAgent(userAgent)) ?? 'Unknown device';
+}
+
+function parseAmr(amr: string | null): string[] {
+  if (amr === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(amr);
+    return Array.isArray(parsed) ? parsed.filter((m): m is string => typeof m === 'string') : [];
+  } catch {
+    return [];
   }
 }

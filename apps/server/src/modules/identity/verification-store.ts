@@ -5,7 +5,12 @@ import { newBearerSecret, newId, sha256 } from '../../lib/random.js';
 
 /** What a one-time secret is for; a token issued for one purpose is refused for every other. */
 export type VerificationPurpose =
-  'verify-email' | 'reset-password' | 'confirm-email-change' | 'undo-email-change' | 'not-me';
+  | 'verify-email'
+  | 'reset-password'
+  | 'confirm-email-change'
+  | 'undo-email-change'
+  | 'not-me'
+  | 'accept-invite';
 
 export interface IssuedSecret {
   /** Goes to the user (in a link) and nowhere else; only its SHA-256 is stored. */

@@ -28,6 +28,8 @@ export interface MailData {
   'email-change-notice': { newEmailMasked: string; undoLink: string; undoHours: number };
   'new-device-sign-in': RequestFacts & { notMeLink: string };
   'account-locked': { until: Date; resetLink: string };
+  invitation: { link: string; invitedBy: string; expiresInDays: number };
+  'account-deleted': { when: Date };
 }
 
 /** A message to send: its kind and that kind's data (checked together by the compiler). */
@@ -54,6 +56,30 @@ const templates: { [K in MailKind]: (data: MailData[K]) => { subject: string; bl
         {
           paragraph:
             'If you did not create an account, ignore this message: nothing happens without the confirmation.',
+        },
+      ],
+    }),
+    invitation: (data) => ({
+      subject: `You are invited to ${PRODUCT_NAME}`,
+      blocks: [
+        {
+          paragraph: `${oneLine(data.invitedBy, 254)} created an account for you on ${PRODUCT_NAME}. Choose your password to start:`,
+        },
+        { link: { label: 'Choose a password', href: data.link } },
+        {
+          paragraph: `The link works once and for ${data.expiresInDays} days. If you did not expect this, ignore this message.`,
+        },
+      ],
+    }),
+    'account-deleted': (data) => ({
+      subject: `Your ${PRODUCT_NAME} account was deleted`,
+      blocks: [
+        {
+          paragraph: `Your ${PRODUCT_NAME} account and its notes were deleted on ${formatTime(data.when)}. Every session has ended.`,
+        },
+        {
+          paragraph:
+            'The security log keeps a record that an account was deleted, without your address or name. If you did not do this, contact the operator of this site.',
         },
       ],
     }),

@@ -7,6 +7,7 @@ import {
   type UpdateProfileBody,
 } from '@portcullis/contract/profile';
 import { AppError } from '../../lib/app-error.js';
+import { setSessionCookies } from '../auth/session-cookies.js';
 import { requestContext } from '../../lib/request-context.js';
 import { requireAuth } from '../../plugins/access-control.js';
 import type { AuthService } from '../auth/auth-service.js';
@@ -21,6 +22,7 @@ export function registerProfileRoutes(
     auth: AuthService;
     sessionState: SessionStateService;
     passwordMinLength: number;
+    accessTokenTtlSeconds: number;
   },
 ): void {
   // Served from the live session state the access check already loaded: no query on this hot path.
@@ -52,7 +54,14 @@ export function registerProfileRoutes(
       schema: { body: changePasswordBodySchema(deps.passwordMinLength) },
     },
     async (request, reply) => {
-      await deps.auth.changePassword(requireAuth(request), request.body, requestContext(request));
+      const issued = await deps.auth.changePassword(
+        requireAuth(request),
+        request.body,
+        requestContext(request),
+      );
+      // Re-authenticated: a new session and a new CSRF binding replace the old ones (ADR 013).
+      setSessionCookies(reply, issued, deps.accessTokenTtlSeconds);
+      reply.rotateCsrfBinding();
       return reply.code(204).send();
     },
   );
@@ -76,6 +85,7 @@ export const profileModule: FeatureModule = {
       auth: context.identity.auth,
       sessionState: context.identity.sessionState,
       passwordMinLength: context.config.passwordMinLength,
+      accessTokenTtlSeconds: context.config.accessTokenTtlSeconds,
     });
   },
 };

@@ -106,6 +106,7 @@ describe('POST /api/admin/users/:id/unlock', () => {
   it('the admin list shows lockedUntil with the lock’s real expiry; others stay null', async () => {
     const listed = await listedUser(target.user.id);
     expect(listed.lockedUntil).not.toBeNull();
+    expect(listed.status).toBe('locked');
     const expected = lock.at + lock.retryAfterSeconds * 1000;
     expect(Math.abs(Date.parse(listed.lockedUntil ?? '') - expected)).toBeLessThan(5_000);
     expect(lock.retryAfterSeconds).toBeGreaterThan(60);

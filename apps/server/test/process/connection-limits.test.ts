@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from '@portcullis/contract/errors';
@@ -132,7 +132,10 @@ async function waitForHealth(port: number, child: ChildProcess, tls: boolean): P
 
 function tlsGet(port: number, target: string, localAddress?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, localAddress });
+    // tls.connect hands its options to net.connect, which takes localAddress; the TLS option
+    // type does not list it.
+    const options = { host: '127.0.0.1', port, rejectUnauthorized: false, localAddress };
+    const socket = tlsConnect(options as ConnectionOptions);
     let received = '';
     socket.setEncoding('latin1');
     socket.on('secureConnect', () => {

@@ -81,7 +81,12 @@ export class AuthService {
         actorEmail: user.email,
         detail: 'account disabled',
       });
-      throw new AppError('invalid_credentials');
+      // The attempt stays counted, as a wrong password's does.
+      const attemptsRemaining = throttle.remainingForClient(admission.attempt);
+      throw new AppError(
+        'invalid_credentials',
+        attemptsRemaining === undefined ? {} : { attemptsRemaining },
+      );
     }
     await throttle.recordSuccess(admission.attempt);
     if (user.must_reset_password === 1) {
@@ -123,7 +128,11 @@ export class AuthService {
   private async refuseAttempt(
     refusal: Refusal,
     context: RequestContext,
-    event: { type: 'login_failed' | 'password_changed' | 'account_deleted'; actorEmail: string; actorId?: string },
+    event: {
+      type: 'login_failed' | 'password_changed' | 'account_deleted';
+      actorEmail: string;
+      actorId?: string;
+    },
   ): Promise<AppError> {
     const { audit } = this.deps;
     await audit.record(context, {
@@ -228,7 +237,9 @@ export class AuthService {
     });
     if (body.newPassword.normalize('NFKC') === body.currentPassword.normalize('NFKC')) {
       throw new AppError('validation_failed', {
-        fields: [{ path: 'newPassword', message: 'Choose a password different from the current one.' }],
+        fields: [
+          { path: 'newPassword', message: 'Choose a password different from the current one.' },
+        ],
       });
     }
     await passwords.set(

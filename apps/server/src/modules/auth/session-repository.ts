@@ -145,7 +145,7 @@ export class SessionRepository {
       ])
       .where('refresh_tokens.token_hash', '=', tokenHash)
       .executeTakeFirst();
-    return row === undefined ? undefined : { ...row, persistent: Number(row.persistent) === 1 };
+    return row === undefined ? undefined : { ...row, persistent: row.persistent === 1 };
   }
 
   /**
@@ -212,7 +212,7 @@ export class SessionRepository {
       .select('persistent')
       .where('id', '=', sessionId)
       .executeTakeFirst();
-    return Number(row?.persistent ?? 0) === 1;
+    return row?.persistent === 1;
   }
 
   /** The user's sessions still in force (not revoked, not past either limit), latest used first. */

@@ -310,7 +310,7 @@ export class SessionService {
         lastUsedAt: new Date(lastUsedAt).toISOString(),
         expiresAt: new Date(ends).toISOString(),
         current: row.id === currentSessionId,
-        remembered: Number(row.persistent) === 1,
+        remembered: row.persistent === 1,
         methods: parseAmr(row.amr),
       };
     });

@@ -73,7 +73,7 @@ if (!Number.isInteger(settings.rounds) || settings.rounds < 1) throw new Error('
 if (!(settings.durationSec > 0)) throw new Error('--duration: seconds > 0');
 
 const PUBLIC_ORIGIN = 'https://localhost';
-const PASSWORD = 'bench-Secret-horse-42-xyz';
+const PASSWORD = 'quartz-Secret-horse-42-xyz';
 const WRONG_PASSWORD = 'bench-Wrong-horse-42-xyz';
 const NOTE_BODY = JSON.stringify({
   title: 'Bench note',

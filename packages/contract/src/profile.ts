@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { displayNameSchema } from './common.js';
-import { passwordSchema, PASSWORD_MAX_LENGTH } from './password-policy.js';
+import { enteredPasswordSchema, passwordSchema } from './password-policy.js';
 
 export const updateProfileBodySchema = z.strictObject({ name: displayNameSchema });
 export type UpdateProfileBody = z.infer<typeof updateProfileBodySchema>;
 
 export function changePasswordBodySchema(minPasswordLength?: number) {
   return z.strictObject({
-    currentPassword: z.string().min(1, 'Enter your current password.').max(PASSWORD_MAX_LENGTH),
+    currentPassword: enteredPasswordSchema('Enter your current password.'),
     newPassword: passwordSchema(minPasswordLength),
   });
 }

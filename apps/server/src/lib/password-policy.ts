@@ -1,4 +1,6 @@
 import {
+  canonicalPassword,
+  PASSWORD_ILL_FORMED_MESSAGE,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH_FLOOR,
   passwordLength,
@@ -15,7 +17,12 @@ export interface PasswordContext {
 }
 
 export type PasswordCheckResult =
-  { ok: true } | { ok: false; code: 'weak_password' | 'breached_password'; message: string };
+  | { ok: true }
+  | {
+      ok: false;
+      code: 'weak_password' | 'breached_password' | 'validation_failed';
+      message: string;
+    };
 
 export interface PasswordPolicy {
   /** Server-side law for a new password; the browser's zod check is only a courtesy. */
@@ -32,6 +39,12 @@ const DIGIT_NINE = 0x39;
 
 /** Name and email pieces shorter than this are too generic to count as "your name". */
 const MIN_CONTEXT_WORD_LENGTH = 3;
+/**
+ * Context words this long are refused anywhere inside a password ("portcullis-notes-app",
+ * "myaliceisgreat"); shorter ones only when the password is made of nothing else, because three
+ * letters ("ann", "lee") occur by chance in many good passwords.
+ */
+const MIN_CONTEXT_SUBSTRING_LENGTH = 4;
 
 // Characters people put between or around words ("john.smith", "alice_2024!"). Removed before
 // comparing with context words so punctuation does not turn a name into a "new" password.
@@ -59,7 +72,9 @@ function codePoints(value: string): string[] {
 
 /**
  * The pieces of the user's identity an attacker tries first: the whole email, its local part and
- * that part's pieces ("john.smith" → "john", "smith"), the whole name and its words, the product.
+ * that part's pieces ("john.smith" → "john", "smith"), the domain's labels and their pieces
+ * ("notes-app.example" → "notes-app", "notes", "app", "example"), the whole name and its words,
+ * the product. Compared case-insensitively after NFKC, without separators.
  */
 function contextWords(context: PasswordContext): Set<string> {
   const raw: string[] = [PRODUCT_NAME];
@@ -69,6 +84,9 @@ function contextWords(context: PasswordContext): Set<string> {
     const at = email.lastIndexOf('@');
     const localPart = at > 0 ? email.slice(0, at) : email;
     raw.push(localPart, ...localPart.split(/[._+-]/u));
+    if (at > 0) {
+      for (const label of email.slice(at + 1).split('.')) raw.push(label, ...label.split('-'));
+    }
   }
   const name = context.name?.trim() ?? '';
   if (name !== '') {
@@ -96,6 +114,16 @@ function consistsOfWords(value: string, words: ReadonlySet<string>): boolean {
     }
   }
   return reachable[value.length] === true;
+}
+
+/** True when a context word of at least MIN_CONTEXT_SUBSTRING_LENGTH code points is in `value`. */
+function containsLongWord(value: string, words: ReadonlySet<string>): boolean {
+  for (const word of words) {
+    if (codePoints(word).length >= MIN_CONTEXT_SUBSTRING_LENGTH && value.includes(word)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -139,9 +167,14 @@ export function createPasswordPolicy(options: { minLength: number }): PasswordPo
   }
 
   function check(password: string, context: PasswordContext): PasswordCheckResult {
+    // Every rule applies to the form that is hashed: NFKC, ill-formed text refused (ADR 004).
+    const canonical = canonicalPassword(password);
+    if (canonical === undefined) {
+      return { ok: false, code: 'validation_failed', message: PASSWORD_ILL_FORMED_MESSAGE };
+    }
     // Code points, not UTF-16 units: an emoji is one character to the user (NIST §5.1.1.2).
     // Every character is allowed and nothing is truncated: the full password is what gets hashed.
-    const length = passwordLength(password);
+    const length = passwordLength(canonical);
     if (length < minLength) {
       return { ok: false, code: 'weak_password', message: `Use at least ${minLength} characters.` };
     }
@@ -153,12 +186,13 @@ export function createPasswordPolicy(options: { minLength: number }): PasswordPo
       };
     }
 
-    const normalized = normalizeForComparison(password);
+    const normalized = normalizeForComparison(canonical);
     const undecorated = normalized.replace(EDGE_DECORATION, '');
 
     const words = contextWords(context);
     const withoutSeparators = normalized.replace(SEPARATORS, '');
     if (
+      containsLongWord(withoutSeparators, words) ||
       consistsOfWords(withoutSeparators, words) ||
       consistsOfWords(undecorated.replace(SEPARATORS, ''), words)
     ) {

@@ -15,12 +15,15 @@ import {
 } from '../support/test-app.js';
 
 /**
- * RFC 8725 (JWT Best Current Practices): the algorithm is pinned, signature, issuer, audience and
- * expiry are checked, and nothing is trusted because it merely decodes. Every forgery below is
- * made with the same tooling that makes the control token, which the server accepts.
+ * RFC 8725 (JWT Best Current Practices) and RFC 9068 (JWT access tokens): the algorithm is pinned,
+ * `typ` must be `at+jwt`, signature, issuer, audience and expiry are checked, the token's age is
+ * bounded by the configured lifetime, and nothing is trusted because it merely decodes. Every
+ * forgery below is made with the same tooling that makes the control token, which the server
+ * accepts.
  */
 
-const AUDIENCE = 'portcullis-api';
+/** The audience the server derives from PUBLIC_ORIGIN (lib/access-token.ts). */
+const audience = () => `${testApp.config.publicOrigin}/api`;
 
 let testApp: TestApp;
 let victim: TestUser;
@@ -48,8 +51,9 @@ function sign(options: {
   key?: string;
   kid?: string;
   algorithm?: Algorithm;
-  iss?: string;
-  aud?: string;
+  iss?: string | null;
+  aud?: string | null;
+  typ?: string;
   expiresInMs?: number;
   clockTimestamp?: number;
   claims?: Partial<{ sub: string; sid: string }>;
@@ -59,8 +63,9 @@ function sign(options: {
     key,
     algorithm: options.algorithm ?? 'HS256',
     kid: options.kid ?? keyId(realSecret),
-    iss: options.iss ?? testApp.config.publicOrigin,
-    aud: options.aud ?? AUDIENCE,
+    header: { alg: options.algorithm ?? 'HS256', typ: options.typ ?? 'at+jwt' },
+    ...(options.iss === null ? {} : { iss: options.iss ?? testApp.config.publicOrigin }),
+    ...(options.aud === null ? {} : { aud: options.aud ?? audience() }),
     expiresIn: options.expiresInMs ?? 60_000,
     ...(options.clockTimestamp !== undefined ? { clockTimestamp: options.clockTimestamp } : {}),
   });
@@ -75,6 +80,15 @@ function profileWith(accessToken: string) {
 
 async function expectRefused(accessToken: string): Promise<void> {
   expectErrorEnvelope(await profileWith(accessToken), 401, 'unauthenticated');
+}
+
+/**
+ * The control first: the same tooling, with nothing changed, makes a token the server accepts;
+ * so the refusal below is for the one thing the forgery changes.
+ */
+async function expectRefusedWhereControlPasses(forged: string): Promise<void> {
+  expect((await profileWith(sign({}))).status).toBe(200);
+  await expectRefused(forged);
 }
 
 beforeAll(async () => {
@@ -118,11 +132,11 @@ describe('forged access tokens on GET /api/profile → 401 unauthenticated', () 
 
   it('alg: none (unsigned)', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const header = encodePart({ alg: 'none', typ: 'JWT', kid: keyId(realSecret) });
+    const header = encodePart({ alg: 'none', typ: 'at+jwt', kid: keyId(realSecret) });
     const payload = encodePart({
       ...victimClaims,
       iss: testApp.config.publicOrigin,
-      aud: AUDIENCE,
+      aud: audience(),
       iat: now,
       exp: now + 60,
     });
@@ -135,12 +149,14 @@ describe('forged access tokens on GET /api/profile → 401 unauthenticated', () 
     const payload = encodePart({
       ...victimClaims,
       iss: testApp.config.publicOrigin,
-      aud: AUDIENCE,
+      aud: audience(),
       iat: now,
       exp: now + 60,
     });
     for (const alg of ['None', 'NONE', 'nOnE']) {
-      await expectRefused(`${encodePart({ alg, typ: 'JWT', kid: keyId(realSecret) })}.${payload}.`);
+      await expectRefused(
+        `${encodePart({ alg, typ: 'at+jwt', kid: keyId(realSecret) })}.${payload}.`,
+      );
     }
   });
 
@@ -174,6 +190,32 @@ describe('forged access tokens on GET /api/profile → 401 unauthenticated', () 
     await expectRefused(sign({ aud: 'some-other-api' }));
   });
 
+  it('the audience the server used before it was derived from PUBLIC_ORIGIN', async () => {
+    await expectRefusedWhereControlPasses(sign({ aud: 'portcullis-api' }));
+  });
+
+  it('without iss (real key and kid)', async () => {
+    await expectRefusedWhereControlPasses(sign({ iss: null }));
+  });
+
+  it('without aud (real key and kid)', async () => {
+    await expectRefusedWhereControlPasses(sign({ aud: null }));
+  });
+
+  it('iat a year in the future (real key and kid, exp a minute after it)', async () => {
+    await expectRefusedWhereControlPasses(
+      sign({ clockTimestamp: Date.now() + 365 * 24 * 3_600_000 }),
+    );
+  });
+
+  it('exp ten years out (real key and kid, iat now)', async () => {
+    await expectRefusedWhereControlPasses(sign({ expiresInMs: 10 * 365 * 24 * 3_600_000 }));
+  });
+
+  it('typ JWT instead of at+jwt (real key and kid): another kind of token cannot stand in', async () => {
+    await expectRefusedWhereControlPasses(sign({ typ: 'JWT' }));
+  });
+
   it("a valid signature whose sid belongs to another user's session", async () => {
     await expectRefused(sign({ claims: { sub: other.user.id } }));
   });
@@ -184,11 +226,11 @@ describe('forged access tokens on GET /api/profile → 401 unauthenticated', () 
 
   it('a hand-made HS256 token without the sid claim', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const header = encodePart({ alg: 'HS256', typ: 'JWT', kid: keyId(realSecret) });
+    const header = encodePart({ alg: 'HS256', typ: 'at+jwt', kid: keyId(realSecret) });
     const payload = encodePart({
       sub: victimClaims.sub,
       iss: testApp.config.publicOrigin,
-      aud: AUDIENCE,
+      aud: audience(),
       iat: now,
       exp: now + 60,
     });

@@ -96,7 +96,7 @@ describe('POST /api/register', () => {
 });
 
 describe('POST /api/login', () => {
-  it('→ 200 {user} and sets the two session cookies with HttpOnly, Secure, SameSite=Lax, Path=/ and no Domain', async () => {
+  it('→ 200 {user} and sets the two session cookies with HttpOnly, Secure, SameSite=Strict and no Domain', async () => {
     const client = new TestClient(testApp);
     const email = uniqueEmail('login');
     const password = strongPassword();
@@ -110,12 +110,16 @@ describe('POST /api/login', () => {
     for (const name of [cookieNames.access, cookieNames.refresh]) {
       const cookie = res.setCookies.get(name);
       expect(cookie, name).toBeDefined();
-      expect(name.startsWith('__Host-')).toBe(true);
+      // The refresh cookie is scoped to the endpoints that read it, so `__Secure-` (ADR 002).
+      expect(name.startsWith(name === cookieNames.refresh ? '__Secure-' : '__Host-')).toBe(true);
       expect(cookie?.value.length).toBeGreaterThan(20);
       expect(cookie?.attributes.get('httponly')).toBe(true);
       expect(cookie?.attributes.get('secure')).toBe(true);
-      expect(String(cookie?.attributes.get('samesite')).toLowerCase()).toBe('lax');
-      expect(cookie?.attributes.get('path')).toBe('/');
+      expect(String(cookie?.attributes.get('samesite')).toLowerCase()).toBe('strict');
+      // The last of the refresh cookie's paths (see cookies.test.ts for all three).
+      expect(cookie?.attributes.get('path')).toBe(
+        name === cookieNames.refresh ? '/api/logout' : '/',
+      );
       expect(cookie?.attributes.has('domain')).toBe(false);
     }
   });

@@ -33,13 +33,21 @@ function expectHostOnly(cookie: ParsedCookie | undefined, name: string): void {
     path: '/',
     httponly: true,
     secure: true,
-    samesite: 'Lax',
+    samesite: 'Strict',
   });
   expect(attributes.domain, name).toBeUndefined();
 }
 
+/** The raw Set-Cookie headers for `name`, without the value (random), in the order sent. */
+function setCookieLines(headers: Headers, name: string): string[] {
+  return headers
+    .getSetCookie()
+    .filter((line) => line.startsWith(`${name}=`))
+    .map((line) => line.replace(/^([^=]+)=[^;]*/, '$1=…'));
+}
+
 describe('session and CSRF cookies', () => {
-  it('the CSRF binding, then the access and refresh cookies at sign-in, all __Host-, HttpOnly, Secure, SameSite=Lax', async () => {
+  it('the CSRF binding, then the access cookie at sign-in: __Host-, HttpOnly, Secure, SameSite=Strict', async () => {
     const client = new TestClient(testApp);
     const csrf = await client.get('/api/csrf');
     expectHostOnly(csrf.setCookies.get('__Host-portcullis-csrf'), '__Host-portcullis-csrf');
@@ -55,12 +63,54 @@ describe('session and CSRF cookies', () => {
     expect(names).toEqual([
       '__Host-portcullis-access',
       '__Host-portcullis-csrf',
+      // Cleared: the name the refresh cookie had when it was sent on every request.
       '__Host-portcullis-refresh',
+      '__Secure-portcullis-refresh',
     ]);
-    for (const name of names) expectHostOnly(login.setCookies.get(name), name);
+    for (const name of ['__Host-portcullis-access', '__Host-portcullis-csrf']) {
+      expectHostOnly(login.setCookies.get(name), name);
+    }
+    expect(setCookieLines(login.headers, '__Host-portcullis-refresh')).toEqual([
+      '__Host-portcullis-refresh=…; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
+    ]);
     // The binding was replaced at sign-in (login CSRF, fixation).
     expect(login.setCookies.get('__Host-portcullis-csrf')?.value).not.toBe(
       csrf.setCookies.get('__Host-portcullis-csrf')?.value,
+    );
+  });
+
+  it('the refresh cookie: __Secure-, HttpOnly, Secure, SameSite=Strict, once per endpoint that reads it', async () => {
+    const client = new TestClient(testApp);
+    const email = uniqueEmail('refresh-paths');
+    const password = strongPassword();
+    expect((await client.register(email, password, 'Cookie Paths')).status).toBe(202);
+    await markVerified(testApp, email);
+    const login = await client.login(email, password);
+    expect(login.status).toBe(200);
+    // Max-Age depends on "remember me" (session lifetimes, ADR 012), not on the scope tested here.
+    const lines = setCookieLines(login.headers, '__Secure-portcullis-refresh').map((line) =>
+      line.replace(/Max-Age=\d+; /, ''),
+    );
+    expect(lines).toEqual(
+      ['/api/session', '/api/refresh', '/api/logout'].map(
+        (path) => `__Secure-portcullis-refresh=…; Path=${path}; HttpOnly; Secure; SameSite=Strict`,
+      ),
+    );
+    const values = new Set(
+      login.headers
+        .getSetCookie()
+        .filter((line) => line.startsWith('__Secure-portcullis-refresh='))
+        .map((line) => line.split(';')[0]),
+    );
+    expect(values.size).toBe(1);
+
+    const logout = await client.post('/api/logout');
+    expect(logout.status).toBe(204);
+    expect(setCookieLines(logout.headers, '__Secure-portcullis-refresh')).toEqual(
+      ['/api/session', '/api/refresh', '/api/logout'].map(
+        (path) =>
+          `__Secure-portcullis-refresh=…; Max-Age=0; Path=${path}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict`,
+      ),
     );
   });
 });

@@ -83,7 +83,7 @@ describe('GET /api/csrf', () => {
       '/',
       true,
       true,
-      'Lax',
+      'Strict',
     ]);
     expect((await session()).binding).not.toBe(set?.value);
   });

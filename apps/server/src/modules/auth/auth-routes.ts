@@ -8,10 +8,16 @@ import {
 } from '@portcullis/contract/auth';
 import { newBearerSecret } from '../../lib/random.js';
 import { requestContext } from '../../lib/request-context.js';
-import { baseCookieOptions, cookieNames } from '../../plugins/cookies.js';
+import {
+  baseCookieOptions,
+  CLEAR_SITE_DATA_ON_LOGOUT,
+  cookieNames,
+  refreshCookieOf,
+} from '../../plugins/cookies.js';
 import { principalToUser } from '../users/user-view.js';
 import type { IssuedSession } from '../identity/session-service.js';
 import type { AuthService } from './auth-service.js';
+import { clearSessionCookies, setSessionCookies } from './session-cookies.js';
 
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis). */
 const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 60 * 60;
@@ -25,22 +31,8 @@ export function registerAuthRoutes(
 ): void {
   const { auth } = deps;
 
-  const setSessionCookies = (reply: FastifyReply, issued: IssuedSession) => {
-    reply.setCookie(cookieNames.access, issued.accessToken, {
-      ...baseCookieOptions,
-      maxAge: deps.accessTokenTtlSeconds,
-    });
-    if (issued.refreshToken !== undefined) {
-      reply.setCookie(cookieNames.refresh, issued.refreshToken, {
-        ...baseCookieOptions,
-        maxAge: Math.max(0, Math.floor((issued.refreshExpiresAt - Date.now()) / 1000)),
-      });
-    }
-  };
-
-  const clearSessionCookies = (reply: FastifyReply) => {
-    reply.clearCookie(cookieNames.access, baseCookieOptions);
-    reply.clearCookie(cookieNames.refresh, baseCookieOptions);
+  const setCookies = (reply: FastifyReply, issued: IssuedSession) => {
+    setSessionCookies(reply, issued, deps.accessTokenTtlSeconds);
   };
 
   // Public and never a refusal: an anonymous page load asks who is signed in without writing a
@@ -54,7 +46,7 @@ export function registerAuthRoutes(
       const principal = await auth.authenticate(request.cookies[cookieNames.access]);
       return {
         user: principal === null ? null : principalToUser(principal),
-        canRefresh: request.cookies[cookieNames.refresh] !== undefined,
+        canRefresh: refreshCookieOf(request) !== undefined,
       };
     },
   );
@@ -74,7 +66,7 @@ export function registerAuthRoutes(
           maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
         });
       }
-      setSessionCookies(reply, issued);
+      setCookies(reply, issued);
       reply.rotateCsrfBinding();
       return { user: issued.user };
     },
@@ -87,11 +79,11 @@ export function registerAuthRoutes(
       try {
         // The CSRF binding cookie tells the browser the successor went to from any other one.
         const issued = await auth.refresh(
-          request.cookies[cookieNames.refresh],
+          refreshCookieOf(request),
           requestContext(request),
           request.cookies[cookieNames.csrf],
         );
-        setSessionCookies(reply, issued);
+        setCookies(reply, issued);
         return { user: issued.user };
       } catch (error) {
         clearSessionCookies(reply);
@@ -106,11 +98,13 @@ export function registerAuthRoutes(
     async (request, reply) => {
       await auth.logout(
         request.cookies[cookieNames.access],
-        request.cookies[cookieNames.refresh],
+        refreshCookieOf(request),
         requestContext(request),
       );
       clearSessionCookies(reply);
       reply.rotateCsrfBinding();
+      // Whatever this browser cached or stored while signed in goes with the session.
+      reply.header('clear-site-data', CLEAR_SITE_DATA_ON_LOGOUT);
       return reply.code(204).send();
     },
   );

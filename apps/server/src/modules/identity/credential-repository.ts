@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.js';
-import type { CredentialKind, CredentialsTable } from '../../db/schema.js';
+import type { CredentialKind, CredentialsTable, SecretForm } from '../../db/schema.js';
 import { newId } from '../../lib/random.js';
 
 export type CredentialRow = CredentialsTable;
@@ -30,17 +30,21 @@ export class CredentialRepository {
       .execute();
   }
 
-  /** One credential of a single-valued kind (a password): replaced in place, created if absent. */
+  /**
+   * One credential of a single-valued kind (a password): replaced in place, created if absent.
+   * The secret and the form it was made from are written together, so they cannot disagree.
+   */
   async setSingle(
     userId: string,
     kind: CredentialKind,
-    secret: string,
+    value: { secret: string; form: SecretForm },
     now: number,
   ): Promise<void> {
+    const { secret, form } = value;
     await this.db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('credentials')
-        .set({ secret, updated_at: now })
+        .set({ secret, secret_form: form, updated_at: now })
         .where('user_id', '=', userId)
         .where('kind', '=', kind)
         .executeTakeFirst();
@@ -52,6 +56,7 @@ export class CredentialRepository {
           user_id: userId,
           kind,
           secret,
+          secret_form: form,
           label: null,
           created_at: now,
           updated_at: now,

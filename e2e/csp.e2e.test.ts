@@ -16,10 +16,15 @@ describe('content security policy', () => {
     await page.getByRole('heading', { name: 'Welcome to Portcullis' }).waitFor();
 
     // What an injection would do: add an inline script. The policy must block it and the
-    // session's watcher must report it.
+    // session's watcher must report it. Trusted Types refuse the untrusted script text first
+    // (`require-trusted-types-for 'script'`), before `script-src` is even consulted.
     const ran = await page.evaluate(async () => {
       const script = document.createElement('script');
-      script.textContent = 'window.__injected = true;';
+      try {
+        script.textContent = 'window.__injected = true;';
+      } catch {
+        // Refused by Trusted Types: the assignment throws and is reported.
+      }
       document.head.append(script);
       await new Promise((resolve) => requestAnimationFrame(resolve));
       return (window as unknown as { __injected?: boolean }).__injected === true;
@@ -29,9 +34,9 @@ describe('content security policy', () => {
     // arrive in either order, so waiting for one and clearing could leave the other behind.
     await expect
       .poll(() => [
-        problems.some((problem) => problem.startsWith('CSP violation: script-src')),
+        problems.some((problem) => problem.startsWith('CSP violation: require-trusted-types-for')),
         problems.some(
-          (problem) => problem.startsWith('console error:') && problem.includes('script-src'),
+          (problem) => problem.startsWith('console error:') && problem.includes('TrustedScript'),
         ),
       ])
       .toEqual([true, true]);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig, type ProxyOptions } from 'vite';
+import { subresourceIntegrity } from './subresource-integrity';
 
 const root = import.meta.dirname;
 
@@ -27,7 +28,7 @@ const apiProxy: ProxyOptions = {
 
 export default defineConfig({
   root,
-  plugins: [react()],
+  plugins: [react(), subresourceIntegrity()],
   resolve: {
     // The contract's `source` export points at its .ts files, so the browser bundle is built from
     // the same schemas the server runs, with no separate build step to forget.

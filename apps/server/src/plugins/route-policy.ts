@@ -18,7 +18,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A static file or the SPA's entry document; every other route is API. */
     surface?: RoutePolicy['surface'];
-    /** `false` exempts the route's unsafe methods from CSRF (no route does today). */
+    /** `false` exempts the route's unsafe methods from CSRF (CSP reports only, ADR 012). */
     csrf?: false;
     /** Filled in at registration from the two fields above; read by the security plugins. */
     policy?: RoutePolicy;

@@ -6,7 +6,7 @@ import { admin } from './support/test-server.js';
 const { sessions, mailbox } = useAppUnderTest();
 
 describe('roles', () => {
-  test("an admin makes a user a guest and the user's open session loses note writing at once", async () => {
+  test("an admin makes a user a guest: the user's open session ends at once, and the next one is read-only", async () => {
     const member = newUser('member');
     const userSession = await sessions.newSession();
     const userPage = userSession.page;
@@ -24,15 +24,18 @@ describe('roles', () => {
       .filter({ hasText: `${member.email} is now guest.` })
       .waitFor();
 
-    // The user's tab was open all along and is not reloaded: the very next write is refused.
-    userSession.expectRefusal('403 /api/notes');
+    // The user's tab was open all along and is not reloaded: a privilege change ended its
+    // session, so the very next write is refused and the tab is back at sign-in.
+    userSession.expectRefusal('401 /api/notes');
+    userSession.expectRefusal('401 /api/refresh');
     const form = userPage.getByRole('form', { name: 'New note' });
     await form.getByLabel('Title').fill('Written as a guest');
     await form.getByRole('button', { name: 'Add note' }).click();
-    await userPage
-      .getByRole('status')
-      .filter({ hasText: 'Your role changed: you can read notes but no longer write them.' })
-      .waitFor();
+    await userPage.waitForURL(/\/sign-in/);
+
+    // Signed in again, the session carries the new role: notes are read-only.
+    await signIn(userPage, member);
+    await userPage.goto(new URL('/notes', userPage.url()).href);
     await userPage.getByTestId('notes-read-only').waitFor();
     expect(await userPage.getByRole('button', { name: 'Add note' }).count()).toBe(0);
     expect(await userPage.getByRole('button', { name: /^Edit/ }).count()).toBe(0);

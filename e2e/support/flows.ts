@@ -53,11 +53,21 @@ export async function registerAndVerify(
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
 }
 
-/** Signs in from the sign-in page the browser is on, or opens it first. */
-export async function signIn(page: Page, user: Credentials): Promise<void> {
+/**
+ * Signs in from the sign-in page the browser is on, or opens it first; `remember` ticks "Keep me
+ * signed in on this device" (unticked, as the page starts, otherwise).
+ */
+export async function signIn(
+  page: Page,
+  user: Credentials,
+  options: { remember?: boolean } = {},
+): Promise<void> {
   if (new URL(page.url()).pathname !== '/sign-in') await page.goto('/sign-in');
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
+  if (options.remember === true) {
+    await page.getByLabel('Keep me signed in on this device').check();
+  }
   await page.getByRole('button', { name: 'Sign in' }).click();
   // Attached, not visible: on a narrow screen it waits behind the Menu button. The header's, as
   // "check your inbox" (where an unconfirmed user lands) has a second one.

@@ -46,9 +46,17 @@ const SecureDataPage = lazy(async () => ({
 const ProfilePage = lazy(async () => ({
   default: (await import('./features/profile/profile-page')).ProfilePage,
 }));
-const AdminPage = lazy(async () => ({
-  default: (await import('./features/admin/admin-page')).AdminPage,
+const SecurityPage = lazy(async () => ({
+  default: (await import('./features/security/security-page')).SecurityPage,
 }));
+const AcceptInvitePage = lazy(async () => ({
+  default: (await import('./features/account/accept-invite-page')).AcceptInvitePage,
+}));
+// One chunk for the admin area: its three screens share nearly all their code.
+const adminPages = () => import('./features/admin/admin-pages');
+const AdminPage = lazy(async () => ({ default: (await adminPages()).AdminPage }));
+const AdminUsersPage = lazy(async () => ({ default: (await adminPages()).AdminUsersPage }));
+const AdminAuditPage = lazy(async () => ({ default: (await adminPages()).AdminAuditPage }));
 
 function Screen({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
@@ -175,11 +183,49 @@ function AppRoutes() {
           }
         />
         <Route
+          path={accountLinkPaths.acceptInvite}
+          element={
+            <Screen>
+              <AcceptInvitePage />
+            </Screen>
+          }
+        />
+        <Route
+          path="profile/security"
+          element={
+            <Screen>
+              <RequireAuth>
+                <SecurityPage />
+              </RequireAuth>
+            </Screen>
+          }
+        />
+        <Route
           path="admin"
           element={
             <Screen>
               <RequireAuth roles={['admin']}>
                 <AdminPage />
+              </RequireAuth>
+            </Screen>
+          }
+        />
+        <Route
+          path="admin/users"
+          element={
+            <Screen>
+              <RequireAuth roles={['admin']}>
+                <AdminUsersPage />
+              </RequireAuth>
+            </Screen>
+          }
+        />
+        <Route
+          path="admin/audit"
+          element={
+            <Screen>
+              <RequireAuth roles={['admin']}>
+                <AdminAuditPage />
               </RequireAuth>
             </Screen>
           }

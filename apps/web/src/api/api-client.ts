@@ -5,10 +5,11 @@ import {
   type User,
 } from '@portcullis/contract/auth';
 import type { ZodType } from 'zod';
-import { ApiError } from './api-error';
+import { ApiError, isAbortError } from './api-error';
 import { getCsrfToken, invalidateCsrfToken } from './csrf-token';
 import { emitSessionEvent } from './session-events';
 import { announceSessionChange, renewSession, sessionEpoch, withRefreshLock } from './session-sync';
+import { filenameFromContentDisposition } from './content-disposition';
 import { fetchOrThrow, readJson, toApiError } from './http';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -117,6 +118,38 @@ export async function apiJson<T>(
 /** A request answered with 204 No Content. */
 export async function apiNoContent(path: string, options: RequestOptions = {}): Promise<void> {
   await send(path, options, { csrf: false, session: false });
+}
+
+/** A file the server sends as an attachment, with the name it suggested. */
+export interface DownloadedFile {
+  blob: Blob;
+  filename: string;
+}
+
+/**
+ * A download fetched like any API call (CSRF, session renewal and error codes included) rather
+ * than by following a link: an expired access token is renewed instead of saving the 401's JSON
+ * as the file, and a refusal is shown on the page by code.
+ */
+export async function apiDownload(
+  path: string,
+  fallbackFilename: string,
+  options: RequestOptions = {},
+): Promise<DownloadedFile> {
+  const response = await send(path, options, { csrf: false, session: false });
+  try {
+    const blob = await response.blob();
+    return {
+      blob,
+      filename: filenameFromContentDisposition(
+        response.headers.get('content-disposition'),
+        fallbackFilename,
+      ),
+    };
+  } catch (error) {
+    if (isAbortError(error)) throw error;
+    throw new ApiError('network_error', 0, { cause: error });
+  }
 }
 
 /** Builds a query string from the set values only. */

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode, type RefObject } from 'react';
 import { ActionButton } from './action-button';
 
 interface ConfirmDialogProps {
@@ -6,7 +6,21 @@ interface ConfirmDialogProps {
   title: string;
   children: ReactNode;
   confirmLabel: string;
+  /** The confirm button's text while busy; "Deleting…" unless said otherwise. */
+  busyLabel?: string;
   busy: boolean;
+  /**
+   * Controls the user fills in before confirming (a password asked again). Outside the
+   * description, so the dialog's accessible description stays the sentence that explains it.
+   */
+  controls?: ReactNode;
+  /**
+   * The id of the form in `controls`: the confirm button then submits it, so Enter in a field
+   * confirms as a click does, and `onConfirm` is left to that form's submit handler.
+   */
+  confirmForm?: string;
+  /** What takes focus on opening; the Cancel button unless a control needs typing into first. */
+  initialFocusRef?: RefObject<HTMLElement | null>;
   error: string | undefined;
   onConfirm: () => void;
   onCancel: () => void;
@@ -21,7 +35,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
   const cancelRef = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const descriptionId = useId();
-  const { open } = props;
+  const { open, initialFocusRef } = props;
 
   useEffect(() => {
     const dialog = dialogRef.current;
@@ -29,11 +43,11 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
     if (open && !dialog.open) {
       dialog.showModal();
       // The safe choice has focus, so a stray Enter does not destroy anything.
-      cancelRef.current?.focus();
+      (initialFocusRef?.current ?? cancelRef.current)?.focus();
     } else if (!open && dialog.open) {
       dialog.close();
     }
-  }, [open]);
+  }, [open, initialFocusRef]);
 
   return (
     <dialog
@@ -56,6 +70,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
         {props.title}
       </h2>
       <div id={descriptionId}>{props.children}</div>
+      {props.controls}
       {props.error !== undefined && (
         <p role="alert" className="alert alert--error">
           {props.error}
@@ -63,11 +78,13 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
       )}
       <div className="button-row">
         <ActionButton
+          type={props.confirmForm === undefined ? 'button' : 'submit'}
+          form={props.confirmForm}
           className="button button--danger"
           unavailable={props.busy}
-          onClick={props.onConfirm}
+          onClick={props.confirmForm === undefined ? props.onConfirm : undefined}
         >
-          {props.busy ? 'Deleting…' : props.confirmLabel}
+          {props.busy ? (props.busyLabel ?? 'Deleting…') : props.confirmLabel}
         </ActionButton>
         <ActionButton
           ref={cancelRef}

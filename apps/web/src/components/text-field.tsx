@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useState, type ReactNode, type Ref } from 'react';
 
 interface FieldShellProps {
   id: string;
@@ -59,6 +59,8 @@ interface TextFieldProps extends CommonFieldProps {
   type?: 'text' | 'email' | 'password';
   autoComplete: string;
   spellCheck?: boolean;
+  /** For a field that must take focus from outside (a dialog opening on it). */
+  inputRef?: Ref<HTMLInputElement>;
 }
 
 export function TextField({
@@ -66,6 +68,7 @@ export function TextField({
   optional = false,
   spellCheck,
   autoComplete,
+  inputRef,
   ...props
 }: TextFieldProps) {
   const [revealed, setRevealed] = useState(false);
@@ -83,6 +86,7 @@ export function TextField({
       {(describedBy) => (
         <div className={isPassword ? 'input-row' : undefined}>
           <input
+            ref={inputRef}
             id={props.id}
             name={props.id}
             className="input"

@@ -1,5 +1,6 @@
 import {
   acceptedResponseSchema,
+  type AcceptInviteBody,
   type ChangeEmailBody,
   type ForgotPasswordBody,
   type ResendVerificationBody,
@@ -53,4 +54,9 @@ export function undoEmailChangeRequest(token: string): Promise<void> {
 
 export function notMeRequest(token: string): Promise<void> {
   return apiNoContent('/api/security/not-me', { ...publicRequest, body: { token } });
+}
+
+/** Sets the invited account's first password; the server answers `accepted` and signs nobody in. */
+export async function acceptInviteRequest(body: AcceptInviteBody): Promise<void> {
+  await apiJson('/api/account/accept-invite', acceptedResponseSchema, { ...publicRequest, body });
 }

@@ -1,35 +1,23 @@
-import type { AuditEvent, AuditEventType } from '@portcullis/contract/admin';
-import { useRef } from 'react';
+import {
+  AUDIT_EXPORT_MAX_ROWS,
+  type AuditEvent,
+  type AuditExportQuery,
+} from '@portcullis/contract/admin';
+import { useCallback, useRef, useState } from 'react';
 import { userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
-import { ErrorAlert, Loading } from '../../components/status-message';
+import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
+import { UserAgent } from '../../components/user-agent';
+import { auditEventLabels } from '../../lib/audit-event-labels';
 import { formatDateTime } from '../../lib/format-date';
-import { useCursorList, useFocusAfterLoadMore } from '../../lib/use-cursor-list';
-import { describeUserAgent } from '@portcullis/contract/user-agent';
-import { listAuditPage } from './admin-api';
-
-const eventLabels: Record<AuditEventType, string> = {
-  register: 'Registered',
-  login_succeeded: 'Signed in',
-  login_failed: 'Sign-in failed',
-  login_locked: 'Sign-in locked',
-  logout: 'Signed out',
-  password_changed: 'Password changed',
-  role_changed: 'Role changed',
-  csrf_failed: 'CSRF check failed',
-  refresh_token_reuse: 'Refresh token reused',
-  session_revoked: 'Session revoked',
-  user_unlocked: 'Account unlocked',
-  audit_pruned: 'Audit log pruned',
-  email_verified: 'Email confirmed',
-  password_reset_requested: 'Reset requested',
-  password_reset: 'Password reset',
-  email_change_requested: 'Email change requested',
-  email_changed: 'Email changed',
-  email_change_undone: 'Email change undone',
-  sessions_revoked_not_me: 'Sessions ended (not me)',
-  new_device_sign_in: 'New device sign-in',
-};
+import { saveFile } from '../../lib/save-file';
+import {
+  useCursorList,
+  useFocusAfterLoadMore,
+  type LoadCursorPage,
+} from '../../lib/use-cursor-list';
+import { exportAuditRequest, listAuditPage, type AuditFilters } from './admin-api';
+import { AuditFiltersForm } from './audit-filters-form';
 
 const dash = '—';
 const rowIdPrefix = 'audit-event-';
@@ -39,40 +27,90 @@ const rowIdPrefix = 'audit-event-';
  * without one (sign-out and refresh-token reuse know the session, not the address).
  */
 function Actor({ event }: { event: AuditEvent }) {
-  if (event.actorEmail !== null) return event.actorEmail;
+  if (event.actorEmail !== null) return <span className="email">{event.actorEmail}</span>;
   if (event.actorId !== null) return <span className="mono">{event.actorId}</span>;
   return dash;
 }
 
-/**
- * "Chrome on Linux", with the full header one activation away: the raw string wraps to five
- * lines in a table cell, and is still what an investigation needs.
- */
-function UserAgent({ value }: { value: string | null }) {
-  if (value === null || value.trim() === '') return dash;
-  const summary = describeUserAgent(value);
-  if (summary === undefined) return <span className="user-agent-raw">{value}</span>;
+/** Who an event was done to, by email; the id when the account is gone or had none recorded. */
+function Target({ event }: { event: AuditEvent }) {
+  if (event.targetEmail !== null) return <span className="email">{event.targetEmail}</span>;
+  if (event.targetId !== null) return <span className="mono">{event.targetId}</span>;
+  return dash;
+}
+
+function ExportButtons({ filters }: { filters: AuditFilters }) {
+  const [busy, setBusy] = useState<AuditExportQuery['format'] | undefined>();
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState<string | undefined>();
+
+  const download = async (format: AuditExportQuery['format']) => {
+    setBusy(format);
+    setStatus('');
+    setError(undefined);
+    try {
+      const file = await exportAuditRequest(filters, format);
+      saveFile(file);
+      setStatus(`The filtered events were saved as ${file.filename}.`);
+    } catch (caught) {
+      setError(userMessage(caught));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
   return (
-    <details className="user-agent">
-      <summary>
-        {summary}
-        <span className="visually-hidden"> (show the full user agent)</span>
-      </summary>
-      <span className="user-agent-raw">{value}</span>
-    </details>
+    <div className="export">
+      <div className="button-row">
+        <span className="export-label">Export the filtered events:</span>
+        <ActionButton
+          className="button button--secondary button--small"
+          unavailable={busy !== undefined}
+          onClick={() => {
+            void download('csv');
+          }}
+        >
+          {busy === 'csv' ? 'Exporting…' : 'CSV'}
+          <span className="visually-hidden"> export</span>
+        </ActionButton>
+        <ActionButton
+          className="button button--secondary button--small"
+          unavailable={busy !== undefined}
+          onClick={() => {
+            void download('jsonl');
+          }}
+        >
+          {busy === 'jsonl' ? 'Exporting…' : 'JSON Lines'}
+          <span className="visually-hidden"> export</span>
+        </ActionButton>
+      </div>
+      <p className="field-hint">
+        At most {AUDIT_EXPORT_MAX_ROWS.toLocaleString()} events per file.
+      </p>
+      <StatusMessage message={status} />
+      {error !== undefined && <ErrorAlert message={error} />}
+    </div>
   );
 }
 
 export function AuditTable() {
-  const events = useCursorList(listAuditPage);
+  const [filters, setFilters] = useState<AuditFilters>({});
+  const loadPage = useCallback<LoadCursorPage<AuditEvent>>(
+    (cursor, signal) => listAuditPage(filters, cursor, signal),
+    [filters],
+  );
+  const events = useCursorList(loadPage);
   const headingRef = useRef<HTMLHeadingElement>(null);
   useFocusAfterLoadMore(events.loadedMore, rowIdPrefix, headingRef);
+  const filtered = Object.keys(filters).length > 0;
 
   return (
     <section className="panel" aria-labelledby="audit-heading">
       <h2 id="audit-heading" ref={headingRef} tabIndex={-1}>
         Audit log
       </h2>
+      <AuditFiltersForm onApply={setFilters} />
+      <ExportButtons filters={filters} />
       {events.status === 'loading' && <Loading label="Loading the audit log…" />}
       {events.status === 'error' && (
         <ErrorAlert message={userMessage(events.error)}>
@@ -82,11 +120,11 @@ export function AuditTable() {
         </ErrorAlert>
       )}
       {events.status === 'ready' && events.items.length === 0 && (
-        <p className="empty">No events yet.</p>
+        <p className="empty">{filtered ? 'No event matches these filters.' : 'No events yet.'}</p>
       )}
       {events.items.length > 0 && (
         <div className="table-scroll" role="region" aria-labelledby="audit-heading" tabIndex={0}>
-          <table className="table table--dense">
+          <table className="table table--dense table--cards">
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -102,24 +140,28 @@ export function AuditTable() {
             <tbody>
               {events.items.map((event) => (
                 <tr key={event.id} id={`${rowIdPrefix}${event.id}`} tabIndex={-1}>
-                  <td className="nowrap">
+                  <td className="nowrap" data-label="Time">
                     <time dateTime={event.at}>{formatDateTime(event.at)}</time>
                   </td>
-                  <td>{eventLabels[event.type]}</td>
-                  <td>
+                  <td data-label="Event">{auditEventLabels[event.type]}</td>
+                  <td data-label="Outcome">
                     <span className="outcome" data-outcome={event.outcome}>
                       {event.outcome === 'success' ? 'Success' : 'Failure'}
                     </span>
                   </td>
-                  <td>
+                  <td data-label="Actor">
                     <Actor event={event} />
                   </td>
-                  <td className="mono">{event.targetId ?? dash}</td>
-                  <td className="mono">{event.ip ?? dash}</td>
-                  <td className="user-agent-cell">
+                  <td data-label="Target">
+                    <Target event={event} />
+                  </td>
+                  <td className="mono" data-label="IP address">
+                    {event.ip ?? dash}
+                  </td>
+                  <td className="user-agent-cell" data-label="User agent">
                     <UserAgent value={event.userAgent} />
                   </td>
-                  <td>{event.detail ?? dash}</td>
+                  <td data-label="Detail">{event.detail ?? dash}</td>
                 </tr>
               ))}
             </tbody>

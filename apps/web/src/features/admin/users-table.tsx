@@ -1,15 +1,28 @@
 import type { AdminUser } from '@portcullis/contract/admin';
 import { roles, type Role } from '@portcullis/contract/roles';
-import { useRef, useState, type SubmitEvent } from 'react';
+import { useCallback, useRef, useState, type SubmitEvent } from 'react';
 import { userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
+import { ConfirmDialog } from '../../components/confirm-dialog';
 import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
 import { formatDate, formatDateTime, formatTime, isSameDay } from '../../lib/format-date';
 import { useCountdown } from '../../lib/use-countdown';
-import { useCursorList, useFocusAfterLoadMore } from '../../lib/use-cursor-list';
+import {
+  useCursorList,
+  useFocusAfterLoadMore,
+  type LoadCursorPage,
+} from '../../lib/use-cursor-list';
 import { useAuth, useCurrentUser } from '../auth/auth-context';
 import { roleLabels } from '../auth/permissions';
-import { listUsersPage, unlockUserRequest, updateUserRoleRequest } from './admin-api';
+import { AddUserForm } from './add-user-form';
+import {
+  listUsersPage,
+  userActionRequest,
+  updateUserRoleRequest,
+  type UserFilters,
+} from './admin-api';
+import { UserActions, withoutLock } from './user-actions';
+import { UserFiltersForm, userStatusLabels } from './user-filters-form';
 
 const ROLE_COLUMN_ID = 'users-role-column';
 const rowIdPrefix = 'user-row-';
@@ -33,6 +46,7 @@ function RoleEditor({ user, onSaved }: RoleEditorProps) {
     setRole(user.role);
   }
   const [busy, setBusy] = useState(false);
+  const [confirmingAdmin, setConfirmingAdmin] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const emailCellId = `user-${user.id}-email`;
   const errorId = `user-${user.id}-role-error`;
@@ -56,11 +70,35 @@ function RoleEditor({ user, onSaved }: RoleEditorProps) {
 
   const handleSubmit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (!busy && role !== user.role) void save();
+    if (busy || role === user.role) return;
+    // Admin is the one role that can take every other role away: it is granted on a second look.
+    if (role === 'admin') setConfirmingAdmin(true);
+    else void save();
   };
 
   return (
     <form className="role-editor" onSubmit={handleSubmit}>
+      <ConfirmDialog
+        open={confirmingAdmin}
+        title={`Make ${user.email} an administrator?`}
+        confirmLabel="Make administrator"
+        busyLabel="Saving…"
+        busy={busy}
+        error={undefined}
+        onConfirm={() => {
+          setConfirmingAdmin(false);
+          void save();
+        }}
+        onCancel={() => {
+          setConfirmingAdmin(false);
+          setRole(user.role);
+        }}
+      >
+        <p>
+          {user.name} will be able to see every account and the audit log, change roles, and disable
+          or delete any user, you included.
+        </p>
+      </ConfirmDialog>
       <select
         className="input select"
         // Labelled by the visible column header and the row's email: "Role, alice@example.com".
@@ -119,8 +157,8 @@ function LockCell({ user, onUnlocked }: LockCellProps) {
     setBusy(true);
     setError(undefined);
     try {
-      await unlockUserRequest(user.id);
-      onUnlocked({ ...user, lockedUntil: null }, `${user.email} is unlocked.`);
+      await userActionRequest(user.id, 'unlock');
+      onUnlocked(withoutLock(user), `${user.email} is unlocked.`);
       cellRef.current?.focus();
     } catch (caught) {
       setError(userMessage(caught));
@@ -130,7 +168,7 @@ function LockCell({ user, onUnlocked }: LockCellProps) {
   };
 
   return (
-    <td ref={cellRef} tabIndex={-1} className="lock-cell">
+    <td ref={cellRef} tabIndex={-1} className="lock-cell" data-label="Sign-in lock">
       {locked && user.lockedUntil !== null ? (
         <div className="lock-state">
           <span>
@@ -165,19 +203,48 @@ function LockCell({ user, onUnlocked }: LockCellProps) {
   );
 }
 
+function StatusCell({ user }: { user: AdminUser }) {
+  return (
+    <td data-label="Status">
+      <span className="status-badge" data-status={user.status}>
+        {userStatusLabels[user.status]}
+      </span>
+      {user.mustResetPassword && <span className="status-note">Must reset password</span>}
+    </td>
+  );
+}
+
 export function UsersTable() {
   const currentUser = useCurrentUser();
   const { reload } = useAuth();
-  const users = useCursorList(listUsersPage);
+  const [filters, setFilters] = useState<UserFilters>({});
+  const loadPage = useCallback<LoadCursorPage<AdminUser>>(
+    (cursor, signal) => listUsersPage(filters, cursor, signal),
+    [filters],
+  );
+  const users = useCursorList(loadPage);
   const [status, setStatus] = useState('');
   const headingRef = useRef<HTMLHeadingElement>(null);
   useFocusAfterLoadMore(users.loadedMore, rowIdPrefix, headingRef);
+  const filtered = Object.keys(filters).length > 0;
+
+  const changed = (updated: AdminUser, message: string) => {
+    users.replace(updated);
+    setStatus(message);
+  };
 
   return (
     <section className="panel" aria-labelledby="users-heading">
       <h2 id="users-heading" ref={headingRef} tabIndex={-1}>
         Users
       </h2>
+      <AddUserForm
+        onCreated={(message) => {
+          setStatus(message);
+          users.retry();
+        }}
+      />
+      <UserFiltersForm applied={filters} onApply={setFilters} />
       <StatusMessage message={status} />
       {users.status === 'loading' && <Loading label="Loading users…" />}
       {users.status === 'error' && (
@@ -187,53 +254,72 @@ export function UsersTable() {
           </button>
         </ErrorAlert>
       )}
+      {users.status === 'ready' && users.items.length === 0 && (
+        <p className="empty">{filtered ? 'No user matches these filters.' : 'No users yet.'}</p>
+      )}
       {users.items.length > 0 && (
         <div className="table-scroll" role="region" aria-labelledby="users-heading" tabIndex={0}>
-          <table className="table">
+          <table className="table table--cards">
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
+                <th scope="col">User</th>
                 <th scope="col" id={ROLE_COLUMN_ID}>
                   Role
                 </th>
+                <th scope="col">Status</th>
                 <th scope="col">Sign-in lock</th>
+                <th scope="col">Last sign-in</th>
                 <th scope="col">Joined</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {users.items.map((user) => (
                 <tr key={user.id} id={`${rowIdPrefix}${user.id}`} tabIndex={-1}>
-                  <td>
-                    {user.name}
-                    {user.id === currentUser.id && <span className="you-badge"> (you)</span>}
-                  </td>
-                  <td>
-                    <span id={`user-${user.id}-email`} className="email">
+                  <td data-label="User">
+                    <span className="user-name">
+                      {user.name}
+                      {user.id === currentUser.id && <span className="you-badge"> (you)</span>}
+                    </span>
+                    <span id={`user-${user.id}-email`} className="email user-email">
                       {user.email}
                     </span>
-                    {!user.emailVerified && <span className="verify-badge">Not confirmed</span>}
                   </td>
-                  <td>
+                  <td data-label="Role">
                     <RoleEditor
                       user={user}
                       onSaved={(updated, message) => {
-                        users.replace(updated);
-                        setStatus(message);
+                        changed(updated, message);
                         // An admin who demoted themself must see the app as their new role.
                         if (updated.id === currentUser.id) reload();
                       }}
                     />
                   </td>
-                  <LockCell
-                    user={user}
-                    onUnlocked={(updated, message) => {
-                      users.replace(updated);
-                      setStatus(message);
-                    }}
-                  />
-                  <td>
+                  <StatusCell user={user} />
+                  <LockCell user={user} onUnlocked={changed} />
+                  <td data-label="Last sign-in">
+                    {user.lastSignInAt === null ? (
+                      'Never'
+                    ) : (
+                      <time dateTime={user.lastSignInAt}>{formatDateTime(user.lastSignInAt)}</time>
+                    )}
+                  </td>
+                  <td data-label="Joined">
                     <time dateTime={user.createdAt}>{formatDate(user.createdAt)}</time>
+                  </td>
+                  <td className="actions-cell">
+                    <UserActions
+                      user={user}
+                      isCurrentUser={user.id === currentUser.id}
+                      onChanged={changed}
+                      onDeleted={(deleted, message) => {
+                        users.remove(deleted.id);
+                        setStatus(message);
+                        headingRef.current?.focus();
+                      }}
+                    />
                   </td>
                 </tr>
               ))}

@@ -11,12 +11,13 @@ import {
 } from 'react';
 import { isAbortError } from '../../api/api-error';
 import { subscribeSessionEvents } from '../../api/session-events';
-import { startSessionSync } from '../../api/session-sync';
+import { invalidateCsrfToken } from '../../api/csrf-token';
+import { announceSessionChange, startSessionSync } from '../../api/session-sync';
 import { fetchCurrentUser } from '../../api/api-client';
 import { currentSessionRequest, signInRequest, signOutRequest } from './auth-api';
 
 /** Why nobody is signed in, so the sign-in page can say the right thing. */
-export type AnonymousReason = 'initial' | 'signed-out' | 'session-ended';
+export type AnonymousReason = 'initial' | 'signed-out' | 'session-ended' | 'account-deleted';
 
 export type AuthState =
   | { status: 'loading' }
@@ -40,6 +41,8 @@ interface AuthContextValue {
    * "this was not me"). If this browser's session was one of them it is dropped, cookies included.
    */
   afterSessionsRevoked: () => Promise<void>;
+  /** The server deleted the account and cleared this browser's cookies with the answer. */
+  afterAccountDeleted: () => void;
   /** Asks the server who is signed in now (role changes, other tabs). */
   reload: () => void;
 }
@@ -173,9 +176,34 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setState((previous) => endedState(previous, 'signed-out'));
   }, []);
 
+  const afterAccountDeleted = useCallback(() => {
+    // The CSRF binding went with the cookies; other tabs of this browser must drop the user too.
+    invalidateCsrfToken();
+    announceSessionChange('signed-out');
+    setState({ status: 'anonymous', reason: 'account-deleted' });
+  }, []);
+
   const value = useMemo(
-    () => ({ state, signIn, signOut, setUser, userChanged, afterSessionsRevoked, reload }),
-    [state, signIn, signOut, setUser, userChanged, afterSessionsRevoked, reload],
+    () => ({
+      state,
+      signIn,
+      signOut,
+      setUser,
+      userChanged,
+      afterSessionsRevoked,
+      afterAccountDeleted,
+      reload,
+    }),
+    [
+      state,
+      signIn,
+      signOut,
+      setUser,
+      userChanged,
+      afterSessionsRevoked,
+      afterAccountDeleted,
+      reload,
+    ],
   );
   return <AuthContext value={value}>{children}</AuthContext>;
 }

@@ -13,6 +13,11 @@ export function canEditProfile(role: Role): boolean {
   return role === 'user' || role === 'admin';
 }
 
+/** Exporting and deleting one's own account: the server refuses guests both (403). */
+export function canManageOwnData(role: Role): boolean {
+  return role === 'user' || role === 'admin';
+}
+
 export function canAdminister(role: Role): boolean {
   return role === 'admin';
 }

@@ -33,9 +33,9 @@ export function RequireAuth({ children, roles }: RequireAuthProps) {
         </Page>
       );
     case 'anonymous': {
-      // After a deliberate sign-out there is nothing to come back to.
+      // After a deliberate sign-out (or deletion) there is nothing to come back to.
       const next =
-        state.reason === 'signed-out'
+        state.reason === 'signed-out' || state.reason === 'account-deleted'
           ? ''
           : `?next=${encodeURIComponent(`${location.pathname}${location.search}`)}`;
       const notice: SignInNotice | null =

@@ -2,7 +2,16 @@ import { z } from 'zod';
 
 /** What the sign-in page is told through history state (never the URL, so no email in logs). */
 const signInNoticeSchema = z.object({
-  notice: z.enum(['email-verified', 'password-changed', 'signed-out', 'session-ended']).optional(),
+  notice: z
+    .enum([
+      'email-verified',
+      'password-changed',
+      'signed-out',
+      'session-ended',
+      'account-deleted',
+      'invitation-accepted',
+    ])
+    .optional(),
   email: z.string().optional(),
 });
 export type SignInNotice = z.infer<typeof signInNoticeSchema>;
@@ -17,6 +26,8 @@ export const signInNoticeMessages: Record<NonNullable<SignInNotice['notice']>, s
   'password-changed': 'Your password was changed. Sign in with the new one.',
   'signed-out': 'You have signed out.',
   'session-ended': 'Your session has ended. Sign in again to continue.',
+  'account-deleted': 'Your account has been deleted and you have been signed out everywhere.',
+  'invitation-accepted': 'Your password is set and your address is confirmed. Sign in to continue.',
 };
 
 /**

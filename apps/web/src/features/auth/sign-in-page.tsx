@@ -1,7 +1,7 @@
 import { loginBodySchema } from '@portcullis/contract/auth';
 import { useId, useState, type SubmitEvent } from 'react';
 import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
-import { ApiError, waitMessageFor } from '../../api/api-error';
+import { ApiError, messageForCode, waitMessageFor } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
@@ -69,6 +69,21 @@ function PauseMessage({
   );
 }
 
+/**
+ * An admin forced a reset: even the right password is refused until the password is reset through
+ * the mailed link, so the message offers a new link in case that mail is lost.
+ */
+function ResetRequiredMessage({ email }: { email: string }) {
+  return (
+    <>
+      {messageForCode('password_reset_required')} No mail?{' '}
+      <Link to="/forgot-password" state={email.trim() === '' ? null : { email: email.trim() }}>
+        Send a new reset link
+      </Link>
+    </>
+  );
+}
+
 /** The address typed so far travels in history state, never in the URL (or a log). */
 function ForgotPasswordLink({ email }: { email: string }) {
   return (
@@ -92,6 +107,9 @@ export function SignInPage() {
 
   const [email, setEmail] = useState(notice?.email ?? '');
   const [password, setPassword] = useState('');
+  // Unticked by default: on a shared computer the session must not outlive the browser unasked.
+  const [remember, setRemember] = useState(false);
+  const [resetRequired, setResetRequired] = useState(false);
   const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
   const [attempt, setAttempt] = useState(0);
   const [submitting, setSubmitting] = useState(false);
@@ -115,19 +133,22 @@ export function SignInPage() {
     const validation = validateForm(loginBodySchema, { email, password });
     if (!validation.ok) {
       setPause(null);
+      setResetRequired(false);
       fail(validation.errors);
       return;
     }
     setSubmitting(true);
     try {
       // On success the auth state changes and the redirect above takes over.
-      await signIn(validation.data);
+      await signIn({ ...validation.data, remember });
     } catch (error) {
       setPassword('');
       const next = pauseFrom(error);
+      const mustReset = error instanceof ApiError && error.code === 'password_reset_required';
       setPause(next);
+      setResetRequired(mustReset);
       setLastAttempt(error instanceof ApiError && error.attemptsRemaining === 1);
-      fail(next === null ? formErrorsFromApi(error, fieldNames) : noFormErrors());
+      fail(next === null && !mustReset ? formErrorsFromApi(error, fieldNames) : noFormErrors());
       setSubmitting(false);
     }
   };
@@ -153,6 +174,8 @@ export function SignInPage() {
           leading={
             pause !== null ? (
               <PauseMessage id={pauseId} pause={pause} secondsLeft={secondsLeft} email={email} />
+            ) : resetRequired ? (
+              <ResetRequiredMessage email={email} />
             ) : lastAttempt ? (
               <>
                 One attempt left: after another wrong password, sign-in pauses for a while.{' '}
@@ -182,6 +205,23 @@ export function SignInPage() {
         <p className="field-aside">
           <ForgotPasswordLink email={email} />
         </p>
+        <div className="checkbox-field">
+          <input
+            id={`${idPrefix}remember`}
+            type="checkbox"
+            className="checkbox"
+            checked={remember}
+            onChange={(event) => {
+              setRemember(event.target.checked);
+            }}
+            aria-describedby={`${idPrefix}remember-hint`}
+          />
+          <label htmlFor={`${idPrefix}remember`}>Keep me signed in on this device</label>
+          <p id={`${idPrefix}remember-hint`} className="field-hint">
+            Leave this unticked on a shared or public computer: you are then signed out when the
+            browser closes.
+          </p>
+        </div>
         <div className="button-row">
           <ActionButton
             type="submit"

@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import { Page } from '../../components/page';
 import { formatDate } from '../../lib/format-date';
 import { useCurrentUser } from '../auth/auth-context';
@@ -32,6 +33,11 @@ export function ProfilePage() {
             </dd>
           </div>
         </dl>
+        <p className="panel-link">
+          <Link to="/profile/security">
+            Security: where you are signed in, activity and your data
+          </Link>
+        </p>
       </section>
       {canEditProfile(user.role) ? (
         <EditNameForm />

@@ -25,7 +25,7 @@ export interface Credentials {
 
 export const admin: Credentials = {
   email: 'admin@example.com',
-  password: 'e2e-admin-correct-horse-battery',
+  password: 'e2e-correct-horse-battery-staple',
   name: 'Ada Admin',
 };
 
@@ -51,6 +51,8 @@ function freePort(): Promise<number> {
 export interface ServerOptions {
   /** Where the app sends mail: `smtp://127.0.0.1:<port>` of the test's SMTP server. */
   smtpUrl: string;
+  /** Roles that must enrol a second factor (MFA_REQUIRED_ROLES); none unless a test asks. */
+  mfaRequiredRoles?: string;
 }
 
 function serverEnv(dataDir: string, port: number, options: ServerOptions): NodeJS.ProcessEnv {
@@ -70,6 +72,7 @@ function serverEnv(dataDir: string, port: number, options: ServerOptions): NodeJ
     SMTP_URL: options.smtpUrl,
     // Plain SMTP is allowed for a relay on this machine only, which the test's server is.
     SMTP_REQUIRE_TLS: 'false',
+    MFA_REQUIRED_ROLES: options.mfaRequiredRoles ?? '',
   };
 }
 

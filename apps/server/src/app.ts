@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
@@ -12,6 +12,7 @@ import { DbInvalidationLog, InvalidationLogFollower } from './lib/db-invalidatio
 import { preloadBreachedPasswords } from './lib/breached-passwords.js';
 import { createLogger } from './lib/logger.js';
 import { requestContext } from './lib/request-context.js';
+import { loadEncryptionKeys } from './lib/encryption-keys.js';
 import { loadSecrets } from './lib/secrets.js';
 import { HOUSEKEEPING_INTERVAL_MS, runHousekeeping } from './modules/audit/housekeeping.js';
 import { LocalInvalidationBus, type InvalidationBus } from './modules/auth/session-state.js';
@@ -25,6 +26,8 @@ import { registerCors } from './plugins/cors.js';
 import { registerCsrf } from './plugins/csrf.js';
 import { AppError } from './lib/app-error.js';
 import { registerErrorHandler, sendError, toAppError } from './plugins/error-handler.js';
+import { registerFetchMetadata } from './plugins/fetch-metadata.js';
+import { trackRouteMethods } from './plugins/method-not-allowed.js';
 import { createClientRateLimit, registerRateLimit } from './plugins/rate-limit.js';
 import { registerRoutePolicy } from './plugins/route-policy.js';
 import { registerRequestLog } from './plugins/request-log.js';
@@ -84,8 +87,6 @@ export async function buildApp(
   options: BuildOptions = {},
 ): Promise<FastifyInstance> {
   const logger = createLogger(config, options.logStream);
-  const requestIdPrefix = randomBytes(4).toString('hex');
-  let requestCounter = 0;
 
   const app = fastify({
     loggerInstance: logger,
@@ -95,9 +96,10 @@ export async function buildApp(
     // (Fastify accepts a number at run time; its type omits it.)
     trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: BODY_LIMIT_BYTES,
-    // A client-chosen request id could forge log correlation; ours are generated.
+    // A client-chosen request id could forge log correlation; ours are generated, and random
+    // (122 bits), so an id shown to a user reveals neither the request volume nor other ids.
     requestIdHeader: false,
-    genReqId: () => `${requestIdPrefix}-${(++requestCounter).toString(36)}`,
+    genReqId: () => randomUUID(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Bounds how long a slow client may hold a connection (slowloris).
@@ -108,7 +110,7 @@ export async function buildApp(
     // The router answers malformed URLs before any hook runs; without this its own error page
     // (which echoes the URL) would leave instead of our envelope and headers.
     frameworkErrors: (error, request, reply) => {
-      reply.headers(apiHeaders);
+      reply.headers(apiHeaders).header('x-request-id', request.id);
       void sendError(reply, request, toAppError(error) ?? new AppError('not_found'));
     },
     ...(options.https !== undefined ? { https: options.https } : {}),
@@ -134,6 +136,7 @@ export async function buildApp(
     db,
     config,
     jwtSecrets: secrets.jwtSecrets,
+    encryptionKeys: loadEncryptionKeys(config),
     log: app.log,
     fastCounters,
     invalidationBus: bus,
@@ -177,6 +180,7 @@ export async function buildApp(
   registerErrorHandler(app);
   registerZodValidation(app);
   registerRoutePolicy(app);
+  const registerMethodNotAllowed = trackRouteMethods(app);
   registerSecurityHeaders(app);
   refuseWhileClosing(app);
   registerCors(app, config.corsOrigins);
@@ -185,6 +189,7 @@ export async function buildApp(
     config.rateLimit,
   );
   registerRateLimit(app, consumeRateLimit);
+  registerFetchMetadata(app, { corsOrigins: config.corsOrigins });
   await app.register(fastifyCookie);
   registerCsrf(app, {
     secret: secrets.csrfSecret,
@@ -198,7 +203,9 @@ export async function buildApp(
       });
     },
   });
-  registerAccessControl(app, (request) => auth.authenticate(request.cookies[cookieNames.access]));
+  registerAccessControl(app, (request) => auth.authenticate(request.cookies[cookieNames.access]), {
+    mfaRequiredRoles: config.mfaRequiredRoles,
+  });
   registerRequestLog(app);
 
   const context: FeatureContext = {
@@ -210,6 +217,8 @@ export async function buildApp(
   };
   for (const feature of featureModules) feature.register(app, context);
   await registerSpa(app, { webDistDir: options.webDistDir ?? defaultWebDistDir });
+  // Last: every path, the SPA's files included, is known by now.
+  registerMethodNotAllowed();
 
   // The breached-password list takes a few hundred milliseconds to load; do it in slices once the
   // server listens, so neither start-up nor the first registration waits for it.

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { userSchema } from './auth.js';
-import { displayNameSchema, emailSchema, paginationQuerySchema, timestampSchema } from './common.js';
+import {
+  displayNameSchema,
+  emailSchema,
+  paginationQuerySchema,
+  timestampSchema,
+} from './common.js';
 import { passwordSchema } from './password-policy.js';
 import { roleSchema } from './roles.js';
 
@@ -62,6 +67,7 @@ export const adminUserActions = [
   'sign-out',
   'force-password-reset',
   'resend-verification',
+  'reset-factors',
 ] as const;
 export type AdminUserAction = (typeof adminUserActions)[number];
 
@@ -110,6 +116,14 @@ export const auditEventTypes = [
   'verification_resent',
   'admin_read',
   'data_exported',
+  'totp_enabled',
+  'totp_disabled',
+  'recovery_codes_generated',
+  'recovery_code_used',
+  'passkey_added',
+  'passkey_removed',
+  'reauthenticated',
+  'factors_reset',
 ] as const;
 export const auditEventTypeSchema = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof auditEventTypeSchema>;

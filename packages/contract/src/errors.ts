@@ -36,6 +36,18 @@ export const errorCatalogue = {
     status: 409,
     message: 'The last active administrator cannot be demoted, disabled or deleted.',
   },
+  invalid_second_factor: {
+    status: 401,
+    message: 'That code or passkey was not accepted. Try again.',
+  },
+  reauthentication_required: {
+    status: 403,
+    message: 'Confirm it is you to continue: enter your password, a code or use a passkey.',
+  },
+  mfa_enrollment_required: {
+    status: 403,
+    message: 'Your role requires a second factor. Set one up to continue.',
+  },
   password_reset_required: {
     status: 403,
     message: 'Your password must be reset before you sign in. We have emailed you a link.',
@@ -49,6 +61,16 @@ export const errorCatalogue = {
   dependency_unavailable: {
     status: 503,
     message: 'A service we depend on is unavailable. Try again shortly.',
+  },
+  // Answered by the proxy (deploy/nginx.conf) when no instance answers: none reachable, or none
+  // in time. The request may or may not have been applied when it timed out.
+  upstream_unavailable: {
+    status: 502,
+    message: 'The service cannot be reached right now. Try again shortly.',
+  },
+  upstream_timeout: {
+    status: 504,
+    message: 'The service took too long to answer. Try again shortly.',
   },
   // Refusals Node's HTTP parser makes before any route runs (lib/client-error-response.ts).
   bad_request: { status: 400, message: 'The request is malformed.' },

@@ -12,6 +12,8 @@ export const mailKinds = [
   'account-locked',
   'invitation',
   'account-deleted',
+  'recovery-code-used',
+  'factors-reset',
 ] as const;
 export const mailKindSchema = z.enum(mailKinds);
 export type MailKind = z.infer<typeof mailKindSchema>;

@@ -286,6 +286,33 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Second factors and passkeys: what each kind of credential needs beside its secret, the
+  // "remember me" of a sign-in waiting for its second step, and single-use WebAuthn challenges.
+  '008-second-factors': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('credentials').addColumn('counter', 'bigint').execute();
+      await db.schema.alterTable('credentials').addColumn('data', 'text').execute();
+      await db.schema.alterTable('credentials').addColumn('external_id', 'text').execute();
+      await db.schema.alterTable('credentials').addColumn('confirmed_at', 'bigint').execute();
+      await db.schema
+        .createIndex('credentials_external_idx')
+        .on('credentials')
+        .columns(['kind', 'external_id'])
+        .execute();
+      await db.schema
+        .alterTable('pending_sign_ins')
+        .addColumn('persistent', 'integer', (col) => col.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('webauthn_challenges')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('challenge', 'text', (col) => col.notNull())
+        .addColumn('user_id', 'text', (col) => col.references('users.id').onDelete('cascade'))
+        .addColumn('purpose', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -23,7 +23,7 @@ export interface UsersTable {
 }
 
 /** The kinds of credential a user may hold; only `password` exists today (ADR 011). */
-export type CredentialKind = 'password' | 'totp' | 'passkey' | 'external';
+export type CredentialKind = 'password' | 'totp' | 'recovery' | 'passkey' | 'external';
 
 export type SecretForm = 'raw' | 'nfkc';
 
@@ -42,6 +42,14 @@ export interface CredentialsTable {
   created_at: number;
   updated_at: number;
   last_used_at: number | null;
+  /** TOTP: the last step accepted (a code works once); passkey: the signature counter. */
+  counter: number | null;
+  /** Kind-specific JSON (a passkey's transports and backup flags). */
+  data: string | null;
+  /** A passkey's credential id, or an external account's subject: how a sign-in finds the row. */
+  external_id: string | null;
+  /** TOTP: when the first code proved the app holds the key; null while enrolment is pending. */
+  confirmed_at: number | null;
 }
 
 export interface VerificationTokensTable {
@@ -63,6 +71,18 @@ export interface PendingSignInsTable {
   /** JSON array of the methods passed so far (RFC 8176 values). */
   amr: string;
   first_factor_at: number;
+  expires_at: number;
+  /** "Remember me" as ticked at the first step. */
+  persistent: number;
+}
+
+/** A WebAuthn challenge, single use, bound to the browser that asked by a cookie's hash. */
+export interface WebauthnChallengesTable {
+  token_hash: string;
+  challenge: string;
+  /** The user it is for (registration, step-up, second factor); null for a passkey-only sign-in. */
+  user_id: string | null;
+  purpose: 'sign-in' | 'register' | 'reauthenticate';
   expires_at: number;
 }
 
@@ -182,4 +202,5 @@ export interface Database {
   verification_tokens: VerificationTokensTable;
   pending_sign_ins: PendingSignInsTable;
   known_devices: KnownDevicesTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

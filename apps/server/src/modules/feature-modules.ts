@@ -6,6 +6,7 @@ import { healthModule } from './health/health-routes.js';
 import { mailModule } from './mail/mail-module.js';
 import { notesModule } from './notes/notes-routes.js';
 import { profileModule } from './profile/profile-routes.js';
+import { secondFactorsModule } from './second-factors/second-factor-routes.js';
 import { securityModule } from './security/security-routes.js';
 import { securityReportsModule } from './security-reports/security-reports-routes.js';
 
@@ -18,6 +19,7 @@ export const featureModules: readonly FeatureModule[] = [
   mailModule,
   notesModule,
   securityModule,
+  secondFactorsModule,
   adminModule,
   securityReportsModule,
 ];

@@ -18,6 +18,10 @@ export const cookieNames = {
   csrf: '__Host-portcullis-csrf',
   /** A random id per browser, kept across sessions, for "new device" sign-in notices. */
   device: '__Host-portcullis-device',
+  /** A sign-in waiting for its second factor (five minutes): binds that state to this browser. */
+  pending: '__Host-portcullis-pending',
+  /** The WebAuthn ceremony this browser started: its challenge works here and only once. */
+  webauthn: '__Host-portcullis-webauthn',
 } as const;
 
 /** The refresh cookie's name before it was scoped; cleared wherever the new one is set. */

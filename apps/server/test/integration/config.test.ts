@@ -15,6 +15,7 @@ const productionEnv: Record<string, string> = {
   PUBLIC_ORIGIN: 'https://example.com',
   JWT_SECRETS: SECRET_A,
   CSRF_SECRET: SECRET_B,
+  ENCRYPTION_KEYS: `${SECRET_A}-encryption`,
   TLS_CERT_FILE: '/etc/ssl/cert.pem',
   TLS_KEY_FILE: '/etc/ssl/key.pem',
   DATA_DIR: '/tmp/portcullis-config-test',

@@ -193,6 +193,7 @@ describe.skipIf(missing.length > 0)('two instances behind deploy/nginx.conf', ()
       // Explicit and identical on both, as in production; the data directories differ.
       JWT_SECRETS: randomBytes(32).toString('base64url'),
       CSRF_SECRET: randomBytes(32).toString('base64url'),
+      ENCRYPTION_KEYS: randomBytes(32).toString('base64url'),
     };
     // Started together: migrations take a lock, so racing instances must both come up.
     instances.push(

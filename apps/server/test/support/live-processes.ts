@@ -345,6 +345,7 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       DATA_DIR: dataDir,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      MFA_REQUIRED_ROLES: '',
       ...env,
       PORT: String(port),
     },

@@ -40,6 +40,8 @@ function caller(role: Role): AuthContext {
     name: role,
     createdAt: 0,
     emailVerified: true,
+    authTime: Date.now(),
+    hasSecondFactor: false,
   };
 }
 

@@ -25,6 +25,9 @@ import type { AdminActor, AdminService } from './admin-service.js';
 
 const adminOnly = ['admin'] as const;
 
+/** Granting a role, disabling, deleting or resetting someone: a recent authentication first. */
+const sensitive = { access: adminOnly, recentAuthentication: true } as const;
+
 /** The per-user actions carry nothing; a body, if sent, must be `{}`. */
 const emptyBody = z.strictObject({}).nullish();
 
@@ -54,7 +57,7 @@ export function registerAdminRoutes(
   app.post<{ Body: CreateUserBody }>(
     '/api/admin/users',
     {
-      config: { access: adminOnly },
+      config: sensitive,
       schema: { body: createUserBodySchema(deps.passwordMinLength) },
     },
     async (request, reply) => {
@@ -70,7 +73,7 @@ export function registerAdminRoutes(
   app.patch<{ Params: { id: string }; Body: UpdateUserRoleBody }>(
     '/api/admin/users/:id',
     {
-      config: { access: adminOnly },
+      config: sensitive,
       schema: { params: idParamsSchema, body: updateUserRoleBodySchema },
     },
     async (request) => {
@@ -86,7 +89,7 @@ export function registerAdminRoutes(
 
   app.delete<{ Params: { id: string } }>(
     '/api/admin/users/:id',
-    { config: { access: adminOnly }, schema: { params: idParamsSchema } },
+    { config: sensitive, schema: { params: idParamsSchema } },
     async (request, reply) => {
       await admin.deleteUser(requireAuth(request), request.params.id, requestContext(request));
       return reply.code(204).send();
@@ -103,11 +106,16 @@ export function registerAdminRoutes(
     unlock: (...args) => admin.unlock(...args),
     'force-password-reset': (...args) => admin.forcePasswordReset(...args),
     'resend-verification': (...args) => admin.resendVerification(...args),
+    'reset-factors': (...args) => admin.resetFactors(...args),
   };
+  const sensitiveActions = new Set(['disable', 'force-password-reset', 'reset-factors']);
   for (const [action, run] of Object.entries(actions)) {
     app.post<{ Params: { id: string } }>(
       `/api/admin/users/:id/${action}`,
-      { config: { access: adminOnly }, schema: { params: idParamsSchema, body: emptyBody } },
+      {
+        config: sensitiveActions.has(action) ? sensitive : { access: adminOnly },
+        schema: { params: idParamsSchema, body: emptyBody },
+      },
       async (request, reply) => {
         await run(requireAuth(request), request.params.id, requestContext(request));
         return reply.code(204).send();

@@ -12,6 +12,7 @@ import type { AccountService } from '../account/account-service.js';
 import type { AuditContext, AuditRecord, AuditService } from '../audit/audit-service.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { SessionService } from '../identity/session-service.js';
+import type { SecondFactorService } from '../second-factors/second-factor-service.js';
 import type { AccountDeletion } from '../users/account-deletion.js';
 import type { UserRepository, UserRow } from '../users/user-repository.js';
 import { toUser } from '../users/user-view.js';
@@ -40,6 +41,7 @@ export class AdminService {
       throttle: LoginThrottle;
       account: AccountService;
       deletion: AccountDeletion;
+      factors: SecondFactorService;
     },
   ) {}
 
@@ -204,7 +206,11 @@ export class AdminService {
    * The next sign-in with the right password is refused and mails a reset link instead; current
    * sessions end now, so that sign-in comes soon.
    */
-  async forcePasswordReset(actor: AdminActor, userId: string, context: AuditContext): Promise<void> {
+  async forcePasswordReset(
+    actor: AdminActor,
+    userId: string,
+    context: AuditContext,
+  ): Promise<void> {
     const { users, sessions } = this.deps;
     const user = await users.findById(userId);
     if (user === undefined) throw new AppError('not_found');
@@ -217,7 +223,11 @@ export class AdminService {
     });
   }
 
-  async resendVerification(actor: AdminActor, userId: string, context: AuditContext): Promise<void> {
+  async resendVerification(
+    actor: AdminActor,
+    userId: string,
+    context: AuditContext,
+  ): Promise<void> {
     const user = await this.deps.users.findById(userId);
     if (user === undefined) throw new AppError('not_found');
     const sent = await this.deps.account.resendVerificationFor(userId);
@@ -225,6 +235,18 @@ export class AdminService {
       type: 'verification_resent',
       outcome: sent ? 'success' : 'failure',
       ...(sent ? {} : { detail: 'already verified' }),
+    });
+  }
+
+  /** Removes every second factor (a lost phone); the user is mailed. */
+  async resetFactors(actor: AdminActor, userId: string, context: AuditContext): Promise<void> {
+    const user = await this.deps.users.findById(userId);
+    if (user === undefined) throw new AppError('not_found');
+    const removed = await this.deps.factors.resetAll(user);
+    await this.audit(context, actor, user, {
+      type: 'factors_reset',
+      outcome: 'success',
+      detail: `${removed} factor(s) and code(s) removed`,
     });
   }
 

@@ -4,6 +4,7 @@ import { migrateToLatest } from '../../db/migrations.js';
 import { MemoryCounterStore } from '../../lib/counter-store.js';
 import { DbInvalidationLog, InvalidationLogBus } from '../../lib/db-invalidation-log.js';
 import { createLogger } from '../../lib/logger.js';
+import { loadEncryptionKeys } from '../../lib/encryption-keys.js';
 import { loadSecrets } from '../../lib/secrets.js';
 import type { AccountService } from '../account/account-service.js';
 import { createIdentityCore } from '../identity/identity-core.js';
@@ -43,6 +44,7 @@ export async function openOperatorServices(config: AppConfig): Promise<OperatorS
     config,
     // The CLI signs no token; the core is built whole so registration runs the API's own code.
     jwtSecrets: loadSecrets(config).jwtSecrets,
+    encryptionKeys: loadEncryptionKeys(config),
     log,
     fastCounters,
     invalidationBus: new InvalidationLogBus(new DbInvalidationLog(db)),

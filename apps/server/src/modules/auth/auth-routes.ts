@@ -6,21 +6,14 @@ import {
   loginBodySchema,
   type LoginBody,
 } from '@portcullis/contract/auth';
-import { newBearerSecret } from '../../lib/random.js';
 import { requestContext } from '../../lib/request-context.js';
-import {
-  baseCookieOptions,
-  CLEAR_SITE_DATA_ON_LOGOUT,
-  cookieNames,
-  refreshCookieOf,
-} from '../../plugins/cookies.js';
+import { CLEAR_SITE_DATA_ON_LOGOUT, cookieNames, refreshCookieOf } from '../../plugins/cookies.js';
 import { principalToUser } from '../users/user-view.js';
 import type { IssuedSession } from '../identity/session-service.js';
 import type { AuthService } from './auth-service.js';
+import { signInResponseSchema } from '@portcullis/contract/second-factors';
+import { answerSignIn, deviceIdOf } from './sign-in-answer.js';
 import { clearSessionCookies, setSessionCookies } from './session-cookies.js';
-
-/** Browsers cap cookie lifetimes at 400 days (RFC 6265bis). */
-const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 60 * 60;
 
 /** Endpoints that take no body still refuse one with unknown fields; a bodiless POST is `null`. */
 const emptyBody = z.strictObject({}).nullish();
@@ -53,22 +46,14 @@ export function registerAuthRoutes(
 
   app.post<{ Body: LoginBody }>(
     '/api/login',
-    { config: { access: 'public' }, schema: { body: loginBodySchema } },
+    {
+      config: { access: 'public' },
+      schema: { body: loginBodySchema, response: { 200: signInResponseSchema } },
+    },
     async (request, reply) => {
-      // A long-lived random device id (not the IP, which changes): a sign-in from an id this
-      // account has not seen before is reported to its owner.
-      const known = request.cookies[cookieNames.device];
-      const deviceId = known !== undefined && /^[\w-]{43}$/.test(known) ? known : newBearerSecret();
-      const issued = await auth.login(request.body, requestContext(request), deviceId);
-      if (deviceId !== known) {
-        reply.setCookie(cookieNames.device, deviceId, {
-          ...baseCookieOptions,
-          maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
-        });
-      }
-      setCookies(reply, issued);
-      reply.rotateCsrfBinding();
-      return { user: issued.user };
+      const deviceId = deviceIdOf(request);
+      const result = await auth.login(request.body, requestContext(request), deviceId);
+      return answerSignIn(request, reply, result, deviceId, deps.accessTokenTtlSeconds);
     },
   );
 

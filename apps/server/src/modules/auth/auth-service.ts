@@ -4,7 +4,9 @@ import { AppError } from '../../lib/app-error.js';
 import type { AuthContext } from '../../plugins/access-control.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { PasswordCredentials } from '../identity/password-credentials.js';
-import type { PendingSignIns } from '../identity/pending-sign-in.js';
+import type { SecondFactorBody, SecondFactorMethod } from '@portcullis/contract/second-factors';
+import type { AuthMethod, PendingSignIns, SignInOutcome } from '../identity/pending-sign-in.js';
+import type { SecondFactorService } from '../second-factors/second-factor-service.js';
 import type { VerificationStore } from '../identity/verification-store.js';
 import type { IssuedSession, RequestContext, SessionService } from '../identity/session-service.js';
 import type { UserRepository, UserRow } from '../users/user-repository.js';
@@ -23,7 +25,10 @@ export interface SecurityNotices {
   resetRequired(user: { id: string; email: string }, context: RequestContext): Promise<void>;
 }
 
-export type SignInResult = IssuedSession & { sessionId: string };
+export type SignInResult =
+  | (IssuedSession & { kind: 'session'; sessionId: string })
+  /** The password was right and a second factor is owed: the token goes in an HttpOnly cookie. */
+  | { kind: 'pending'; token: string; methods: SecondFactorMethod[]; expiresAt: number };
 
 /**
  * Password sign-in and the password change. The password is one credential among others: it
@@ -41,11 +46,12 @@ export class AuthService {
       audit: AuditService;
       verifications: VerificationStore;
       notices: SecurityNotices;
+      factors: SecondFactorService;
     },
   ) {}
 
   async login(body: LoginBody, context: RequestContext, deviceId: string): Promise<SignInResult> {
-    const { users, passwords, throttle, audit, signIns, sessions, notices } = this.deps;
+    const { users, passwords, throttle, audit, signIns, notices } = this.deps;
     const admission = await throttle.admit(body.email, context.ip);
     if (!admission.admitted) {
       throw await this.refuseAttempt(admission.refusal, context, {
@@ -101,13 +107,40 @@ export class AuthService {
       });
       throw new AppError('password_reset_required');
     }
-    const outcome = await signIns.begin(user.id, 'pwd');
-    if (outcome.kind !== 'complete') {
-      // No second factor exists yet (issue: second factors); the seam refuses rather than skip it.
-      throw new AppError('unauthenticated');
+    const outcome = await signIns.begin(user.id, 'pwd', body.remember === true);
+    if (outcome.kind === 'pending') {
+      await audit.record(context, {
+        type: 'login_succeeded',
+        outcome: 'success',
+        actorId: user.id,
+        actorEmail: user.email,
+        detail: 'password; second factor owed',
+      });
+      return {
+        kind: 'pending',
+        token: outcome.token,
+        methods: await this.deps.factors.methodsFor(user.id),
+        expiresAt: outcome.expiresAt,
+      };
     }
+    return this.finishSignIn(user, outcome, context, deviceId);
+  }
+
+  /** The user a pending sign-in belongs to (for a passkey's allow-list), if it is still live. */
+  pendingUser(token: string): Promise<string | undefined> {
+    return this.deps.signIns.userFor(token);
+  }
+
+  /** Every sign-in that is complete ends here: one session start, one audit, one notice. */
+  private async finishSignIn(
+    user: UserRow,
+    outcome: Extract<SignInOutcome, { kind: 'complete' }>,
+    context: RequestContext,
+    deviceId: string,
+  ): Promise<SignInResult> {
+    const { users, sessions, audit, notices } = this.deps;
     const issued = await sessions.start(user.id, outcome.authentication, context, {
-      persistent: body.remember === true,
+      persistent: outcome.persistent,
       role: user.role,
     });
     await users.recordSignIn(user.id, Date.now());
@@ -116,9 +149,168 @@ export class AuthService {
       outcome: 'success',
       actorId: user.id,
       actorEmail: user.email,
+      detail: outcome.authentication.amr.join('+'),
     });
     await notices.signedIn(user, deviceId, context);
-    return { ...issued, user: toUser(user) };
+    return { kind: 'session', ...issued, user: toUser(user) };
+  }
+
+  /**
+   * The second step with a code (TOTP or a recovery code), for the pending sign-in the browser's
+   * cookie holds. Wrong codes spend the same throttle counts as wrong passwords, so six digits
+   * cannot be walked through; the pending state works once and for five minutes.
+   */
+  async completeWithCode(
+    pendingToken: string | undefined,
+    body: SecondFactorBody,
+    context: RequestContext,
+    deviceId: string,
+  ): Promise<SignInResult> {
+    const { users, signIns, throttle, audit, factors } = this.deps;
+    const userId = pendingToken === undefined ? undefined : await signIns.userFor(pendingToken);
+    const user = userId === undefined ? undefined : await users.findById(userId);
+    if (pendingToken === undefined || user === undefined) throw new AppError('unauthenticated');
+    const admission = await throttle.admit(user.email, context.ip);
+    if (!admission.admitted) {
+      throw await this.refuseAttempt(admission.refusal, context, {
+        type: 'login_failed',
+        actorId: user.id,
+        actorEmail: user.email,
+      });
+    }
+    if (!(await factors.verifyCode(user, body, context))) {
+      await audit.record(context, {
+        type: 'login_failed',
+        outcome: 'failure',
+        actorId: user.id,
+        actorEmail: user.email,
+        detail: `wrong ${body.method === 'totp' ? 'authenticator code' : 'recovery code'}`,
+      });
+      const attemptsRemaining = throttle.remainingForClient(admission.attempt);
+      throw new AppError(
+        'invalid_second_factor',
+        attemptsRemaining === undefined ? {} : { attemptsRemaining },
+      );
+    }
+    await throttle.recordSuccess(admission.attempt);
+    const outcome = await signIns.continue(pendingToken, 'otp');
+    if (outcome.kind !== 'complete') throw new AppError('unauthenticated');
+    return this.finishSignIn(user, outcome, context, deviceId);
+  }
+
+  /**
+   * A passkey: alone (a discoverable credential; the passkey proves possession and, with user
+   * verification, a second factor), or as the second step of a pending password sign-in.
+   */
+  async signInWithPasskey(
+    input: {
+      response: { id: string };
+      challengeToken: string | undefined;
+      pendingToken: string | undefined;
+      remember: boolean;
+    },
+    context: RequestContext,
+    deviceId: string,
+  ): Promise<SignInResult> {
+    const { users, signIns, factors, audit } = this.deps;
+    const proven = await factors.verifyAssertion(
+      input.response,
+      input.challengeToken,
+      'sign-in',
+      context,
+    );
+    const user = await users.findById(proven.userId);
+    if (user === undefined || user.disabled_at !== null) {
+      await audit.record(context, {
+        type: 'login_failed',
+        outcome: 'failure',
+        actorId: proven.userId,
+        detail: 'passkey: account disabled',
+      });
+      throw new AppError('invalid_second_factor');
+    }
+    if (user.must_reset_password === 1) {
+      await this.deps.notices.resetRequired(user, context);
+      throw new AppError('password_reset_required');
+    }
+    const pendingUser =
+      input.pendingToken === undefined ? undefined : await signIns.userFor(input.pendingToken);
+    const outcome =
+      input.pendingToken !== undefined && pendingUser === user.id
+        ? await signIns.continue(input.pendingToken, proven.method)
+        : await signIns.begin(user.id, proven.method, input.remember);
+    if (outcome.kind !== 'complete') throw new AppError('unauthenticated');
+    return this.finishSignIn(user, outcome, context, deviceId);
+  }
+
+  /**
+   * Step-up: the user proves it again (password, code or passkey) for a sensitive action. The
+   * session is replaced by a new one (new id, tokens and CSRF binding) whose `auth_time` is now.
+   */
+  async stepUp(
+    auth: AuthContext,
+    proof:
+      | { method: 'password'; password: string }
+      | { method: 'totp'; code: string }
+      | { method: 'passkey'; response: { id: string }; challengeToken: string | undefined },
+    context: RequestContext,
+  ): Promise<IssuedSession> {
+    const { users, throttle, factors, sessions, audit } = this.deps;
+    let method: AuthMethod;
+    if (proof.method === 'password') {
+      await this.reauthenticate(auth, proof.password, context, {
+        type: 'reauthenticated',
+        field: 'password',
+      });
+      method = 'pwd';
+    } else if (proof.method === 'totp') {
+      const user = await users.findById(auth.userId);
+      if (user === undefined) throw new AppError('unauthenticated');
+      const admission = await throttle.admit(user.email, context.ip);
+      if (!admission.admitted) {
+        throw await this.refuseAttempt(admission.refusal, context, {
+          type: 'reauthenticated',
+          actorId: user.id,
+          actorEmail: user.email,
+        });
+      }
+      if (!(await factors.verifyCode(user, proof, context))) {
+        await audit.record(context, {
+          type: 'reauthenticated',
+          outcome: 'failure',
+          actorId: user.id,
+          actorEmail: user.email,
+          detail: 'wrong authenticator code',
+        });
+        throw new AppError('invalid_second_factor');
+      }
+      await throttle.recordSuccess(admission.attempt);
+      method = 'otp';
+    } else {
+      const proven = await factors.verifyAssertion(
+        proof.response,
+        proof.challengeToken,
+        'reauthenticate',
+        context,
+      );
+      if (proven.userId !== auth.userId) throw new AppError('invalid_second_factor');
+      method = proven.method;
+    }
+    const user = await users.findById(auth.userId);
+    if (user === undefined) throw new AppError('unauthenticated');
+    const replaced = await sessions.replace(
+      { sessionId: auth.sessionId, userId: user.id, role: user.role },
+      { amr: [method], authTime: Date.now() },
+      context,
+    );
+    await audit.record(context, {
+      type: 'reauthenticated',
+      outcome: 'success',
+      actorId: user.id,
+      actorEmail: user.email,
+      detail: method,
+    });
+    return { ...replaced, user: toUser(user) };
   }
 
   /**
@@ -129,7 +321,7 @@ export class AuthService {
     refusal: Refusal,
     context: RequestContext,
     event: {
-      type: 'login_failed' | 'password_changed' | 'account_deleted';
+      type: 'login_failed' | 'password_changed' | 'account_deleted' | 'reauthenticated';
       actorEmail: string;
       actorId?: string;
     },
@@ -191,7 +383,7 @@ export class AuthService {
     auth: AuthContext,
     password: string,
     context: RequestContext,
-    event: { type: 'password_changed' | 'account_deleted'; field: string },
+    event: { type: 'password_changed' | 'account_deleted' | 'reauthenticated'; field: string },
   ): Promise<UserRow> {
     const { users, passwords, audit, throttle } = this.deps;
     const user = await users.findById(auth.userId);

@@ -49,6 +49,8 @@ export interface SessionPrincipal {
   createdAt: number;
   emailVerifiedAt: number | null;
   disabledAt: number | null;
+  authTime: number | null;
+  hasSecondFactor: boolean;
 }
 
 export class SessionRepository {
@@ -105,23 +107,45 @@ export class SessionRepository {
   }
 
   /** The session-check query behind the cache: session state joined with the user's live role. */
-  findPrincipal(sessionId: string): Promise<SessionPrincipal | undefined> {
-    return this.db
+  async findPrincipal(sessionId: string): Promise<SessionPrincipal | undefined> {
+    const row = await this.db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
+      .select((eb) => [
         'sessions.user_id as userId',
         'sessions.expires_at as expiresAt',
         'sessions.revoked_at as revokedAt',
+        'sessions.auth_time as authTime',
         'users.role as role',
         'users.email as email',
         'users.name as name',
         'users.created_at as createdAt',
         'users.email_verified_at as emailVerifiedAt',
         'users.disabled_at as disabledAt',
+        eb
+          .exists(
+            eb
+              .selectFrom('credentials')
+              .select('credentials.id')
+              .whereRef('credentials.user_id', '=', 'users.id')
+              .where((inner) =>
+                inner.or([
+                  inner('credentials.kind', '=', 'passkey'),
+                  inner.and([
+                    inner('credentials.kind', '=', 'totp'),
+                    inner('credentials.confirmed_at', 'is not', null),
+                  ]),
+                ]),
+              ),
+          )
+          .as('hasSecondFactor'),
       ])
       .where('sessions.id', '=', sessionId)
       .executeTakeFirst();
+    // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
+    return row === undefined
+      ? undefined
+      : { ...row, hasSecondFactor: Boolean(row.hasSecondFactor) };
   }
 
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {

@@ -35,6 +35,7 @@ interface CachedSession {
   userId: string;
   expiresAt: number;
   revoked: boolean;
+  authTime: number;
 }
 
 interface CachedUser {
@@ -45,6 +46,7 @@ interface CachedUser {
   emailVerified: boolean;
   /** Disabling revokes every session too; this also catches a sign-in racing the disable. */
   disabled: boolean;
+  hasSecondFactor: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export class SessionStateService {
         userId: principal.userId,
         expiresAt: principal.expiresAt,
         revoked: principal.revokedAt !== null,
+        authTime: principal.authTime ?? 0,
       };
       user = {
         role: principal.role,
@@ -104,6 +107,7 @@ export class SessionStateService {
         createdAt: principal.createdAt,
         emailVerified: principal.emailVerifiedAt !== null,
         disabled: principal.disabledAt !== null,
+        hasSecondFactor: principal.hasSecondFactor,
       };
       this.sessions.set(sessionId, session);
       this.users.set(principal.userId, user);
@@ -118,6 +122,8 @@ export class SessionStateService {
       name: user.name,
       createdAt: user.createdAt,
       emailVerified: user.emailVerified,
+      authTime: session.authTime,
+      hasSecondFactor: user.hasSecondFactor,
     };
   }
 

@@ -20,6 +20,9 @@ import { AccountDeletion } from '../users/account-deletion.js';
 import { UserRepository } from '../users/user-repository.js';
 import { CredentialRepository } from './credential-repository.js';
 import { PasswordCredentials } from './password-credentials.js';
+import { FieldCipher } from '../../lib/field-cipher.js';
+import { FactorRepository } from '../second-factors/factor-repository.js';
+import { SecondFactorService } from '../second-factors/second-factor-service.js';
 import { PendingSignIns } from './pending-sign-in.js';
 import { SessionService } from './session-service.js';
 import { VerificationStore } from './verification-store.js';
@@ -36,6 +39,8 @@ export function createIdentityCore(deps: {
   db: Db;
   config: AppConfig;
   jwtSecrets: string[];
+  /** ENCRYPTION_KEYS (or the generated one): TOTP keys are stored encrypted under them. */
+  encryptionKeys: string[];
   log: FastifyBaseLogger;
   fastCounters: CounterStore;
   invalidationBus: InvalidationBus;
@@ -47,14 +52,17 @@ export function createIdentityCore(deps: {
   const durableCounters = new DbCounterStore(db);
   const audit = new AuditService(new AuditRepository(db), deps.log);
   const sessionState = new SessionStateService(sessionRepository, deps.invalidationBus);
-  const throttle = new LoginThrottle({ fast: deps.fastCounters, durable: durableCounters });
+  const throttle = new LoginThrottle(
+    { fast: deps.fastCounters, durable: durableCounters },
+    undefined,
+    { ipv6PrefixLength: config.rateLimit.ipv6PrefixLength },
+  );
   const passwords = new PasswordCredentials({
     credentials: new CredentialRepository(db),
     hasher: createPasswordHasher(config.hashing),
     policy: createPasswordPolicy({ minLength: config.passwordMinLength }),
   });
   const verifications = new VerificationStore(db);
-  const signIns = new PendingSignIns(db);
   const sessions = new SessionService({
     users,
     sessions: sessionRepository,
@@ -90,6 +98,17 @@ export function createIdentityCore(deps: {
     audit,
     publicOrigin: config.publicOrigin,
   });
+  const factors = new SecondFactorService({
+    factors: new FactorRepository(db),
+    cipher: new FieldCipher(deps.encryptionKeys),
+    audit,
+    notices: account,
+    rp: { id: new URL(config.publicOrigin).hostname, origin: config.publicOrigin },
+    mfaRequiredRoles: config.mfaRequiredRoles,
+    forgetUser: (userId) => sessions.forgetUser(userId),
+  });
+  // A second factor is the one requirement a sign-in may owe after its first step.
+  const signIns = new PendingSignIns(db, [factors.requirement]);
   const auth = new AuthService({
     users,
     passwords,
@@ -99,9 +118,10 @@ export function createIdentityCore(deps: {
     audit,
     verifications,
     notices: account,
+    factors,
   });
   const deletion = new AccountDeletion({ users, sessionState, audit, notices: account });
-  const admin = new AdminService({ users, sessions, audit, throttle, account, deletion });
+  const admin = new AdminService({ users, sessions, audit, throttle, account, deletion, factors });
   return {
     users,
     sessionRepository,
@@ -117,5 +137,6 @@ export function createIdentityCore(deps: {
     auth,
     admin,
     deletion,
+    factors,
   };
 }

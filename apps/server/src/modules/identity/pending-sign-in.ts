@@ -27,7 +27,7 @@ export interface SignInRequirement {
 }
 
 export type SignInOutcome =
-  | { kind: 'complete'; userId: string; authentication: Authentication }
+  | { kind: 'complete'; userId: string; authentication: Authentication; persistent: boolean }
   | { kind: 'pending'; token: string; steps: string[]; expiresAt: number };
 
 /** A second factor must follow within this time, or the sign-in starts over (issue: 5 minutes). */
@@ -47,8 +47,8 @@ export class PendingSignIns {
   ) {}
 
   /** The first factor succeeded: either the sign-in is complete or the next steps are named. */
-  async begin(userId: string, method: AuthMethod): Promise<SignInOutcome> {
-    return this.advance(userId, [method], this.now(), undefined);
+  async begin(userId: string, method: AuthMethod, persistent = false): Promise<SignInOutcome> {
+    return this.advance(userId, [method], this.now(), undefined, persistent);
   }
 
   /** A further method succeeded for the pending sign-in held by `token`. */
@@ -62,7 +62,13 @@ export class PendingSignIns {
       .executeTakeFirst();
     if (row === undefined) throw new AppError('unauthenticated');
     const methods = [...(JSON.parse(row.amr) as AuthMethod[]), method];
-    return this.advance(row.user_id, methods, row.first_factor_at, row.token_hash);
+    return this.advance(
+      row.user_id,
+      methods,
+      row.first_factor_at,
+      row.token_hash,
+      row.persistent === 1,
+    );
   }
 
   /** The user whose pending sign-in `token` holds, for the step's own verification. */
@@ -81,6 +87,7 @@ export class PendingSignIns {
     methods: AuthMethod[],
     firstFactorAt: number,
     previousHash: string | undefined,
+    persistent: boolean,
   ): Promise<SignInOutcome> {
     const now = this.now();
     const steps: string[] = [];
@@ -88,11 +95,21 @@ export class PendingSignIns {
       if (await requirement.applies(userId, methods)) steps.push(requirement.step);
     }
     if (previousHash !== undefined) {
-      // Single use: the state that was advanced is gone, whatever comes next.
-      await this.db.deleteFrom('pending_sign_ins').where('token_hash', '=', previousHash).execute();
+      // Single use: the state that was advanced is gone, whatever comes next. Two requests
+      // racing with one token: only the one that deleted the row goes on.
+      const deleted = await this.db
+        .deleteFrom('pending_sign_ins')
+        .where('token_hash', '=', previousHash)
+        .executeTakeFirst();
+      if (Number(deleted.numDeletedRows) !== 1) throw new AppError('unauthenticated');
     }
     if (steps.length === 0) {
-      return { kind: 'complete', userId, authentication: { amr: unique(methods), authTime: now } };
+      return {
+        kind: 'complete',
+        userId,
+        authentication: { amr: unique(methods), authTime: now },
+        persistent,
+      };
     }
     const token = newBearerSecret();
     const expiresAt = now + PENDING_SIGN_IN_TTL_MS;
@@ -104,6 +121,7 @@ export class PendingSignIns {
         amr: JSON.stringify(unique(methods)),
         first_factor_at: firstFactorAt,
         expires_at: expiresAt,
+        persistent: persistent ? 1 : 0,
       })
       .execute();
     return { kind: 'pending', token, steps, expiresAt };

@@ -30,6 +30,8 @@ export interface MailData {
   'account-locked': { until: Date; resetLink: string };
   invitation: { link: string; invitedBy: string; expiresInDays: number };
   'account-deleted': { when: Date };
+  'recovery-code-used': RequestFacts & { remaining: number; securityLink: string };
+  'factors-reset': { when: Date; securityLink: string };
 }
 
 /** A message to send: its kind and that kind's data (checked together by the compiler). */
@@ -81,6 +83,29 @@ const templates: { [K in MailKind]: (data: MailData[K]) => { subject: string; bl
           paragraph:
             'The security log keeps a record that an account was deleted, without your address or name. If you did not do this, contact the operator of this site.',
         },
+      ],
+    }),
+    'recovery-code-used': (data) => ({
+      subject: `A recovery code was used on your ${PRODUCT_NAME} account`,
+      blocks: [
+        {
+          paragraph: `Someone signed in to your ${PRODUCT_NAME} account with one of its recovery codes. ${data.remaining} code(s) remain.`,
+        },
+        { facts: requestFacts(data) },
+        {
+          paragraph:
+            'If this was not you, your password and that code are known to someone else: change the password and generate new codes now.',
+        },
+        { link: { label: 'Review your security settings', href: data.securityLink } },
+      ],
+    }),
+    'factors-reset': (data) => ({
+      subject: `Your ${PRODUCT_NAME} second factors were reset`,
+      blocks: [
+        {
+          paragraph: `An administrator removed the authenticator app, passkeys and recovery codes from your ${PRODUCT_NAME} account on ${formatTime(data.when)}. You sign in with your password alone until you set up a new second factor.`,
+        },
+        { link: { label: 'Set up a second factor', href: data.securityLink } },
       ],
     }),
     'already-registered': (data) => ({

@@ -27,10 +27,14 @@ export function registerProfileRoutes(
 ): void {
   // Served from the live session state the access check already loaded: no query on this hot path.
   // Every change to these fields invalidates that state (see PATCH below and the admin role change).
-  app.get('/api/profile', { config: { access: 'authenticated' } }, (request) => {
-    const auth = requireAuth(request);
-    return { user: principalToUser(auth) };
-  });
+  app.get(
+    '/api/profile',
+    { config: { access: 'authenticated', allowWithoutSecondFactor: true } },
+    (request) => {
+      const auth = requireAuth(request);
+      return { user: principalToUser(auth) };
+    },
+  );
 
   // Guests are read-only: they may read their profile but not change it.
   app.patch<{ Body: UpdateProfileBody }>(

@@ -85,7 +85,7 @@ export function registerSecurityRoutes(
 
   app.get(
     '/api/account/export',
-    { config: { access: ownersOnly, allowUnverified: true } },
+    { config: { access: ownersOnly, allowUnverified: true, recentAuthentication: true } },
     async (request, reply) => {
       const data = await security.export(requireAuth(request), requestContext(request));
       const day = data.exportedAt.slice(0, 10);

@@ -49,6 +49,14 @@ export const activityEventTypes: readonly AuditEventType[] = [
   'password_reset_forced',
   'verification_resent',
   'data_exported',
+  'totp_enabled',
+  'totp_disabled',
+  'recovery_codes_generated',
+  'recovery_code_used',
+  'passkey_added',
+  'passkey_removed',
+  'reauthenticated',
+  'factors_reset',
 ];
 
 /** An export carries at most this many activity events and notes (the newest). */
@@ -76,7 +84,11 @@ export class SecurityService {
   }
 
   /** Ends one of the caller's sessions; within a second on every instance (the state bus). */
-  async revokeSession(auth: AuthContext, sessionId: string, context: RequestContext): Promise<void> {
+  async revokeSession(
+    auth: AuthContext,
+    sessionId: string,
+    context: RequestContext,
+  ): Promise<void> {
     if (!(await this.deps.sessions.revokeOwn(auth.userId, sessionId))) {
       throw new AppError('not_found');
     }

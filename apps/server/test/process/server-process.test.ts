@@ -206,7 +206,7 @@ describe('the operator CLI', () => {
     ).toBe(1);
     expect(
       cli(['user', 'set-role', '--email', 'root@example.com', '--role', 'user']).stderr,
-    ).toContain('last admin');
+    ).toContain('last active administrator');
 
     const listed = cli(['user', 'list']);
     expect(listed.status).toBe(0);

@@ -1,4 +1,4 @@
-import type { AuditEventType } from '@portcullis/contract/admin';
+import { auditEventTypes, type AuditEventType } from '@portcullis/contract/admin';
 import type { Note } from '@portcullis/contract/notes';
 import type {
   AccountExport,
@@ -20,44 +20,12 @@ import { toUser } from '../users/user-view.js';
 
 /**
  * What the owner sees of their own account's security: the trail's events about them, without
- * the housekeeping ones (`audit_pruned`), the admin's reads, or CSRF refusals (which name no user).
+ * the housekeeping ones (`audit_pruned`), the admin's reads, CSRF refusals (which name no user),
+ * or the deletion (there is no owner left to see it).
  */
-export const activityEventTypes: readonly AuditEventType[] = [
-  'register',
-  'login_succeeded',
-  'login_failed',
-  'login_locked',
-  'logout',
-  'password_changed',
-  'role_changed',
-  'refresh_token_reuse',
-  'session_revoked',
-  'user_unlocked',
-  'email_verified',
-  'password_reset_requested',
-  'password_reset',
-  'email_change_requested',
-  'email_changed',
-  'email_change_undone',
-  'sessions_revoked_not_me',
-  'new_device_sign_in',
-  'user_created',
-  'user_invited',
-  'invitation_accepted',
-  'user_disabled',
-  'user_enabled',
-  'password_reset_forced',
-  'verification_resent',
-  'data_exported',
-  'totp_enabled',
-  'totp_disabled',
-  'recovery_codes_generated',
-  'recovery_code_used',
-  'passkey_added',
-  'passkey_removed',
-  'reauthenticated',
-  'factors_reset',
-];
+export const activityEventTypes: readonly AuditEventType[] = auditEventTypes.filter(
+  (type) => !['csrf_failed', 'audit_pruned', 'admin_read', 'account_deleted'].includes(type),
+);
 
 /** An export carries at most this many activity events and notes (the newest). */
 const EXPORT_MAX_ROWS = 10_000;

@@ -40,6 +40,8 @@ interface Command {
   help: string;
   /** Its options, all taking a value. */
   options: readonly string[];
+  /** One positional argument after the command's words (`db backup FILE`), passed as `values.file`. */
+  takesFile?: boolean;
   /** `open` connects to the database on first call; a usage error is found before that. */
   run(values: Values, open: () => Promise<OperatorServices>): Promise<void>;
 }
@@ -208,7 +210,71 @@ ahead of a deploy so instances start on a migrated database.`,
       print('migrations applied');
     },
   },
+  {
+    name: 'db backup',
+    synopsis: 'FILE',
+    summary: 'copy the SQLite database to FILE while the server runs',
+    help: `Takes a consistent online backup of the SQLite database (SQLite's backup API: the copy is
+the database as of one commit, while the server goes on writing), checks it (integrity and
+schema version) and writes it to FILE, which must not exist (mode 0600: it holds password
+hashes). For PostgreSQL use pg_dump (README, "Operating").`,
+    options: [],
+    takesFile: true,
+    async run(values) {
+      const destination = requireFile(values);
+      const file = requireSqlite(await loadConfigFromProcess(), 'pg_dump');
+      const { backupSqlite } = await import('./db/sqlite-backup.js');
+      const report = await guardBackup(() => backupSqlite(file, destination));
+      print(
+        `backed up ${report.pages} pages, schema ${report.migrations.at(-1) ?? ''}, to ${destination}`,
+      );
+    },
+  },
+  {
+    name: 'db restore',
+    synopsis: 'FILE',
+    summary: 'replace the SQLite database with a backup (server stopped)',
+    help: `Restores a backup made by \`db backup\`. Refuses a file that fails PRAGMA integrity_check or
+is not a Portcullis database of a schema version this build knows, and refuses while a server
+has the database open: stop every instance first. The current database is kept beside it as
+<file>.before-restore-<time>. Start the server (or run \`db migrate\`) afterwards: a backup
+of an older version is migrated then. For PostgreSQL use pg_restore (README, "Operating").`,
+    options: [],
+    takesFile: true,
+    async run(values) {
+      const backup = requireFile(values);
+      const file = requireSqlite(await loadConfigFromProcess(), 'pg_restore');
+      const { restoreSqlite } = await import('./db/sqlite-backup.js');
+      const report = await guardBackup(() => restoreSqlite(backup, file));
+      if (report.previous !== undefined) print(`previous database kept as ${report.previous}`);
+      print(`restored ${report.pages} pages, schema ${report.migrations.at(-1) ?? ''}`);
+    },
+  },
 ];
+
+function requireFile(values: Values): string {
+  const file = values.file;
+  if (file === undefined || file === '') throw new UsageError('FILE is required');
+  return file;
+}
+
+function requireSqlite(config: AppConfig, tool: string): string {
+  if (config.database.kind !== 'sqlite') {
+    throw new CommandFailed(`DATABASE_URL is PostgreSQL: use ${tool} (README, "Operating")`);
+  }
+  return config.database.file;
+}
+
+/** A refusal (not a database, unknown schema, server running) is the command's answer, not a crash. */
+async function guardBackup<T>(run: () => Promise<T>): Promise<T> {
+  const { BackupRefused } = await import('./db/sqlite-backup.js');
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof BackupRefused) throw new CommandFailed(error.message);
+    throw error;
+  }
+}
 
 function commandUsage(command: Command): string {
   const synopsis = command.synopsis === '' ? '' : ` ${command.synopsis}`;
@@ -345,8 +411,18 @@ async function main(argv: readonly string[]): Promise<number> {
     helpAsked = true;
     words.shift();
   }
-  const name = words.join(' ');
-  const command = commands.find((candidate) => candidate.name === name);
+  let name = words.join(' ');
+  let command = commands.find((candidate) => candidate.name === name);
+  let file: string | undefined;
+  // `db backup FILE`: the last word is the command's one argument.
+  const withFile = commands.find(
+    (candidate) => candidate.takesFile === true && candidate.name === words.slice(0, -1).join(' '),
+  );
+  if (command === undefined && withFile !== undefined) {
+    command = withFile;
+    name = withFile.name;
+    file = words.at(-1);
+  }
 
   if (command === undefined) {
     const group = words.length <= 1 && commands.some((c) => c.name.startsWith(`${name} `));
@@ -373,6 +449,7 @@ async function main(argv: readonly string[]): Promise<number> {
         strict: true,
         options: Object.fromEntries(command.options.map((option) => [option, { type: 'string' }])),
       }).values;
+      if (command.takesFile === true) values.file = file;
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }

@@ -1,10 +1,26 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { roleSchema, type Role } from '@portcullis/contract/roles';
 import {
   PASSWORD_MIN_LENGTH_DEFAULT,
   PASSWORD_MIN_LENGTH_FLOOR,
 } from '@portcullis/contract/password-policy';
+import {
+  DEFAULT_IPV6_PREFIX_LENGTH,
+  MAX_IPV6_PREFIX_LENGTH,
+  MIN_IPV6_PREFIX_LENGTH,
+} from './lib/client-key.js';
+import {
+  formatSentinelTarget,
+  MASTER_NAME_PATTERN,
+  parseSentinelList,
+  type SentinelAddress,
+} from './lib/redis-target.js';
+import {
+  parseFederationSettings,
+  type FederationSettings,
+} from './modules/federation/provider-settings.js';
 
 /**
  * The one place that reads the environment. Everything else receives a validated `AppConfig`.
@@ -51,6 +67,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.url().optional(),
+  REDIS_SENTINELS: z.string().min(1).optional(),
+  REDIS_MASTER_NAME: z.string().min(1).optional(),
   INSTANCE_COUNT: intFromEnv(1, 1000).default(1),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
@@ -58,6 +76,8 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().default(''),
   JWT_SECRETS: z.string().min(1).optional(),
   CSRF_SECRET: z.string().min(1).optional(),
+  ENCRYPTION_KEYS: z.string().min(1).optional(),
+  MFA_REQUIRED_ROLES: z.string().default('admin'),
   SMTP_URL: z.string().min(1).optional(),
   SMTP_FROM: z.string().min(1).optional(),
   SMTP_TLS_CA_FILE: z.string().min(1).optional(),
@@ -73,6 +93,9 @@ const envSchema = z.object({
   ),
   RATE_LIMIT_MAX: intFromEnv(1, 1_000_000_000).default(600),
   RATE_LIMIT_WINDOW_SECONDS: intFromEnv(1, 3600).default(60),
+  IPV6_PREFIX_LENGTH: intFromEnv(MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH).default(
+    DEFAULT_IPV6_PREFIX_LENGTH,
+  ),
   HASH_CONCURRENCY: intFromEnv(1, 64).default(Math.max(1, availableParallelism() - 1)),
   HASH_QUEUE_MAX: intFromEnv(0, 10_000).default(64),
   HASH_QUEUE_PER_CLIENT_MAX: intFromEnv(1, 10_000).default(8),
@@ -88,6 +111,9 @@ const envSchema = z.object({
   LOG_FILE: z.string().min(1).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).default(10),
   AUDIT_RETENTION_DAYS: intFromEnv(1, 36_500).default(365),
+  // Sign-in with providers (ADR 016): a JSON array, parsed and checked in provider-settings.ts.
+  OIDC_PROVIDERS: z.string().optional(),
+  PROVIDER_REGISTRATION: z.enum(['open', 'closed']).default('open'),
 });
 
 export type TrustProxy = false | number | string[];
@@ -120,6 +146,10 @@ export interface AppConfig {
     | { kind: 'sqlite'; file: string }
     /** `schema` (from `?schema=` on the URL) isolates e.g. one test run; created if missing. */
     | { kind: 'postgres'; url: string; schema?: string };
+  /**
+   * A `redis://` URL (REDIS_URL), or Sentinel's primary as `redis-sentinel://host:port,…/name`
+   * (REDIS_SENTINELS and REDIS_MASTER_NAME; lib/redis-target.ts parses it back).
+   */
   redisUrl: string | undefined;
   instanceCount: number;
   tls: { certFile: string; keyFile: string; generated: boolean } | undefined;
@@ -128,6 +158,12 @@ export interface AppConfig {
   /** Newest first: the first signs, all verify, so keys rotate without signing everyone out. */
   jwtSecrets: string[] | undefined;
   csrfSecret: string | undefined;
+  /** CSRF_SECRET as a list, newest first: the first signs tokens, all verify (ADR 014). */
+  csrfSecrets: string[] | undefined;
+  /** Keys for secrets stored encrypted (TOTP keys), newest first; generated on localhost. */
+  encryptionKeys: string[] | undefined;
+  /** Roles that must have a second factor before they can do anything else. */
+  mfaRequiredRoles: Role[];
   mail: MailConfig;
   accessTokenTtlSeconds: number;
   /**
@@ -141,7 +177,11 @@ export interface AppConfig {
     adminIdleSeconds: number;
   };
   passwordMinLength: number;
-  rateLimit: { max: number; windowSeconds: number };
+  /**
+   * `ipv6PrefixLength` is how every per-client limit and throttle counts an IPv6 client (the
+   * general limit, sign-in, registration, mail; lib/client-key.ts, ADR 014).
+   */
+  rateLimit: { max: number; windowSeconds: number; ipv6PrefixLength: number };
   hashing: { concurrency: number; queueMax: number; perClientMax: number };
   /** libuv's thread pool size (UV_THREADPOOL_SIZE, default 4): hashes must leave two threads free. */
   threadPoolSize: number;
@@ -154,6 +194,8 @@ export interface AppConfig {
   shutdownTimeoutSeconds: number;
   /** Audit events older than this are pruned by the hourly housekeeping job. */
   auditRetentionDays: number;
+  /** OpenID Connect and GitHub providers, and whether their first sign-in creates an account. */
+  federation: FederationSettings;
 }
 
 function parseTrustProxy(raw: string | undefined): TrustProxy {
@@ -208,6 +250,39 @@ function parseSecrets(variable: string, raw: string | undefined): string[] | und
     }
   }
   return secrets;
+}
+
+/**
+ * One Redis, or a primary found through Sentinel: never both, since nothing could say which one
+ * holds the shared counts. The master name is required with sentinels (they may watch several).
+ */
+function parseRedis(
+  url: string | undefined,
+  sentinels: string | undefined,
+  masterName: string | undefined,
+): string | undefined {
+  if (sentinels === undefined) {
+    if (masterName !== undefined) {
+      throw new ConfigError('REDIS_MASTER_NAME', 'is only used with REDIS_SENTINELS');
+    }
+    return url;
+  }
+  if (url !== undefined) {
+    throw new ConfigError('REDIS_SENTINELS', 'set either REDIS_URL or REDIS_SENTINELS, not both');
+  }
+  let addresses: SentinelAddress[];
+  try {
+    addresses = parseSentinelList(sentinels);
+  } catch (error) {
+    throw new ConfigError('REDIS_SENTINELS', (error as Error).message);
+  }
+  if (masterName === undefined) {
+    throw new ConfigError('REDIS_MASTER_NAME', 'must be set with REDIS_SENTINELS');
+  }
+  if (!MASTER_NAME_PATTERN.test(masterName)) {
+    throw new ConfigError('REDIS_MASTER_NAME', 'letters, digits, ".", "_" and "-" only');
+  }
+  return formatSentinelTarget(addresses, masterName);
 }
 
 function isLoopbackHost(origin: string): boolean {
@@ -328,11 +403,26 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   }
 
   const jwtSecrets = parseSecrets('JWT_SECRETS', e.JWT_SECRETS);
-  const csrfSecret = parseSecrets('CSRF_SECRET', e.CSRF_SECRET)?.[0];
+  const encryptionKeys = parseSecrets('ENCRYPTION_KEYS', e.ENCRYPTION_KEYS);
+  const mfaRequiredRoles = e.MFA_REQUIRED_ROLES.split(',')
+    .map((role) => role.trim())
+    .filter(Boolean)
+    .map((role) => {
+      const parsed = roleSchema.safeParse(role);
+      if (!parsed.success) {
+        throw new ConfigError('MFA_REQUIRED_ROLES', `"${role}" is not a role (admin, user, guest)`);
+      }
+      return parsed.data;
+    });
+  const csrfSecrets = parseSecrets('CSRF_SECRET', e.CSRF_SECRET);
+  const csrfSecret = csrfSecrets?.[0];
   // Secrets generated into the data directory are fine on a developer's machine and nowhere else.
   if (!isLoopbackHost(publicOrigin)) {
     if (jwtSecrets === undefined) {
       throw new ConfigError('JWT_SECRETS', `must be set when PUBLIC_ORIGIN is not localhost`);
+    }
+    if (encryptionKeys === undefined) {
+      throw new ConfigError('ENCRYPTION_KEYS', `must be set when PUBLIC_ORIGIN is not localhost`);
     }
     if (csrfSecret === undefined) {
       throw new ConfigError('CSRF_SECRET', `must be set when PUBLIC_ORIGIN is not localhost`);
@@ -379,12 +469,16 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     }
   }
 
-  if (e.INSTANCE_COUNT > 1 && e.REDIS_URL === undefined) {
+  const redisUrl = parseRedis(e.REDIS_URL, e.REDIS_SENTINELS, e.REDIS_MASTER_NAME);
+  if (e.INSTANCE_COUNT > 1 && redisUrl === undefined) {
     throw new ConfigError(
       'REDIS_URL',
       `INSTANCE_COUNT is ${e.INSTANCE_COUNT}: without Redis each instance would keep its own rate limits and revocations`,
     );
   }
+
+  const federation = parseFederationSettings(e.OIDC_PROVIDERS, e.PROVIDER_REGISTRATION);
+  if ('problem' in federation) throw new ConfigError(federation.variable, federation.problem);
 
   const mail = parseMail(
     {
@@ -405,13 +499,16 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     publicOrigin,
     dataDir,
     database: parseDatabase(e.DATABASE_URL, dataDir),
-    redisUrl: e.REDIS_URL,
+    redisUrl,
     instanceCount: e.INSTANCE_COUNT,
     tls,
     trustProxy,
     corsOrigins,
     jwtSecrets,
     csrfSecret,
+    csrfSecrets,
+    encryptionKeys,
+    mfaRequiredRoles,
     mail,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     sessions: {
@@ -426,7 +523,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       adminIdleSeconds: e.ADMIN_IDLE_TIMEOUT_SECONDS,
     },
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
-    rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    rateLimit: {
+      max: e.RATE_LIMIT_MAX,
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      ipv6PrefixLength: e.IPV6_PREFIX_LENGTH,
+    },
     hashing: {
       concurrency: e.HASH_CONCURRENCY,
       queueMax: e.HASH_QUEUE_MAX,
@@ -446,6 +547,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     log: { level: e.LOG_LEVEL, file: e.LOG_FILE },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    federation,
   };
 }
 

@@ -76,6 +76,42 @@ export const errorCatalogue = {
   bad_request: { status: 400, message: 'The request is malformed.' },
   request_timeout: { status: 408, message: 'The request took too long to arrive.' },
   header_too_large: { status: 431, message: 'The request headers are too large.' },
+  // Sign-in with a provider (ADR 016). Most end a redirect (`/sign-in?error=<code>`), not a JSON
+  // answer; the status is what the code would be answered with as JSON.
+  provider_denied: { status: 401, message: 'The sign-in was cancelled at the provider.' },
+  provider_failed: {
+    status: 401,
+    message: 'The provider’s answer could not be verified. Try again.',
+  },
+  provider_unavailable: {
+    status: 503,
+    message: 'The provider cannot be reached right now. Try again shortly.',
+  },
+  provider_flow_invalid: {
+    status: 400,
+    message: 'This sign-in was not started in this browser, or was already used. Start again.',
+  },
+  provider_flow_expired: {
+    status: 400,
+    message: 'The sign-in took too long. Start again.',
+  },
+  provider_no_account: {
+    status: 403,
+    message: 'No account uses this provider, and a new one cannot be created with it.',
+  },
+  provider_account_exists: {
+    status: 409,
+    message:
+      'An account with this email already exists. Sign in to it, then link the provider from Security.',
+  },
+  provider_already_linked: {
+    status: 409,
+    message: 'This provider account is already linked to an account.',
+  },
+  last_way_in: {
+    status: 409,
+    message: 'This is the only way to sign in to your account. Add another before removing it.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -4,6 +4,7 @@ import type { CounterStore } from './counter-store.js';
 import { MemoryCounterStore } from './counter-store.js';
 import { RedisCounterStore } from './redis-counter-store.js';
 import { RedisInvalidationBus } from './redis-invalidation-bus.js';
+import { parseRedisTarget } from './redis-target.js';
 import { FailClosedCounterStore, FallbackCounterStore } from './resilient-counter-stores.js';
 
 /**
@@ -26,6 +27,27 @@ const subscriberConnection: RedisOptions = {
   connectTimeout: 500,
   retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
 };
+
+/**
+ * A connection to one Redis, or to the primary that Sentinel names (ADR 014). Through Sentinel:
+ * the primary is looked up on every (re)connect, a `+switch-master` announcement makes the
+ * client reconnect at once (failoverDetector) rather than when the old primary drops it, and a
+ * READONLY answer (a demoted primary still reached) reconnects too. Lookups fail as fast as
+ * commands, and are retried forever, like the connection itself.
+ */
+function connect(target: string, options: RedisOptions): Redis {
+  const parsed = parseRedisTarget(target);
+  if (parsed.kind === 'server') return new Redis(parsed.url, options);
+  return new Redis({
+    ...options,
+    sentinels: parsed.sentinels,
+    name: parsed.masterName,
+    sentinelCommandTimeout: 500,
+    sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    failoverDetector: true,
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
+  });
+}
 
 export interface RedisStoreLog {
   warn(details: object, message: string): void;
@@ -77,8 +99,8 @@ export async function createRedisStores(
   url: string,
   options: { log?: RedisStoreLog; keyPrefix?: string; connectWaitMs?: number } = {},
 ): Promise<RedisStores> {
-  const commands = new Redis(url, commandConnection);
-  const subscriber = new Redis(url, subscriberConnection);
+  const commands = connect(url, commandConnection);
+  const subscriber = connect(url, subscriberConnection);
   watch(commands, 'commands', options.log);
   watch(subscriber, 'subscriber', options.log);
   await Promise.all([

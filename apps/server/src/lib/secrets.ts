@@ -7,7 +7,11 @@ import type { AppConfig } from '../config.js';
 export interface Secrets {
   /** Newest first: the first signs access tokens; all verify, so a key can be rotated out. */
   jwtSecrets: string[];
-  csrfSecret: string;
+  /**
+   * Newest first, like `jwtSecrets`: the first signs CSRF tokens, all verify, so CSRF_SECRET
+   * rotates without refusing the tokens pages already hold (ADR 014).
+   */
+  csrfSecret: readonly [string, ...string[]];
 }
 
 const storedSecretsSchema = z.object({
@@ -20,8 +24,9 @@ const storedSecretsSchema = z.object({
  * with mode 0600 (owner read/write only); config refuses this outside localhost.
  */
 export function loadSecrets(config: AppConfig): Secrets {
-  if (config.jwtSecrets !== undefined && config.csrfSecret !== undefined) {
-    return { jwtSecrets: config.jwtSecrets, csrfSecret: config.csrfSecret };
+  const csrfSecrets = nonEmpty(config.csrfSecrets);
+  if (config.jwtSecrets !== undefined && csrfSecrets !== undefined) {
+    return { jwtSecrets: config.jwtSecrets, csrfSecret: csrfSecrets };
   }
   const file = path.join(config.dataDir, 'secrets.json');
   let stored: z.infer<typeof storedSecretsSchema>;
@@ -38,6 +43,11 @@ export function loadSecrets(config: AppConfig): Secrets {
   chmodSync(file, 0o600);
   return {
     jwtSecrets: config.jwtSecrets ?? [stored.jwtSecret],
-    csrfSecret: config.csrfSecret ?? stored.csrfSecret,
+    csrfSecret: csrfSecrets ?? [stored.csrfSecret],
   };
+}
+
+function nonEmpty(list: string[] | undefined): readonly [string, ...string[]] | undefined {
+  const [first, ...rest] = list ?? [];
+  return first === undefined ? undefined : [first, ...rest];
 }

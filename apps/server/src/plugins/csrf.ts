@@ -26,7 +26,11 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function registerCsrf(
   app: FastifyInstance,
   options: {
-    secret: string;
+    /**
+     * One secret, or several newest first: the first signs new tokens and every one verifies, so
+     * CSRF_SECRET rotates without refusing the tokens open pages already hold.
+     */
+    secret: string | readonly string[];
     /** The origin users are meant to open; the first allowed origin. */
     publicOrigin: string;
     allowedOrigins: readonly string[];
@@ -34,8 +38,13 @@ export function registerCsrf(
   },
 ): void {
   const allowed = new Set(options.allowedOrigins);
-  const tokenFor = (binding: string) =>
-    createHmac('sha256', options.secret).update(binding).digest('base64url');
+  const secrets: readonly string[] =
+    typeof options.secret === 'string' ? [options.secret] : options.secret;
+  const [signingSecret] = secrets;
+  if (signingSecret === undefined) throw new Error('registerCsrf: no secret');
+  const tokenUnder = (secret: string, binding: string) =>
+    createHmac('sha256', secret).update(binding).digest('base64url');
+  const tokenFor = (binding: string) => tokenUnder(signingSecret, binding);
 
   app.decorateReply('rotateCsrfBinding', function rotateCsrfBinding(this: FastifyReply) {
     this.setCookie(cookieNames.csrf, newBearerSecret(), baseCookieOptions);
@@ -81,9 +90,14 @@ export function registerCsrf(
       done(fail(request, 'token missing'));
       return;
     }
-    const expected = Buffer.from(tokenFor(binding));
     const actual = Buffer.from(sent);
-    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    // Every secret is tried (no early exit), so the time taken says nothing about which matched.
+    let matched = false;
+    for (const secret of secrets) {
+      const expected = Buffer.from(tokenUnder(secret, binding));
+      if (actual.length === expected.length && timingSafeEqual(actual, expected)) matched = true;
+    }
+    if (!matched) {
       done(fail(request, 'token mismatch'));
       return;
     }

@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/app-error.js';
+import { clientKey } from '../lib/client-key.js';
 import type { CounterStore } from '../lib/counter-store.js';
 
 export interface RateLimitOptions {
   max: number;
   windowSeconds: number;
+  /** IPv6 clients are counted by this prefix (lib/client-key.ts); /64 when absent. */
+  ipv6PrefixLength?: number;
 }
 
 /**
@@ -15,7 +18,9 @@ export interface RateLimitOptions {
 export function createClientRateLimit(store: CounterStore, options: RateLimitOptions) {
   const windowMs = options.windowSeconds * 1000;
   return async function consume(request: FastifyRequest): Promise<void> {
-    const state = await store.increment(`rl:${request.ip}`, windowMs);
+    // By prefix for IPv6: one customer's /64 is one client, however many addresses it uses.
+    const key = clientKey(request.ip, options.ipv6PrefixLength);
+    const state = await store.increment(`rl:${key}`, windowMs);
     if (state.count > options.max) {
       throw new AppError('rate_limited', {
         retryAfterSeconds: Math.max(1, Math.ceil((state.resetAtMs - Date.now()) / 1000)),

@@ -12,7 +12,7 @@ import { AppError } from '../../lib/app-error.js';
 import type { CounterStore } from '../../lib/counter-store.js';
 import { newId, sha256 } from '../../lib/random.js';
 import type { AuthContext } from '../../plugins/access-control.js';
-import type { AuditService } from '../audit/audit-service.js';
+import type { AuditContext, AuditService } from '../audit/audit-service.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { SecurityNotices } from '../auth/auth-service.js';
 import type { PasswordCredentials } from '../identity/password-credentials.js';
@@ -55,6 +55,9 @@ const mailLimits = {
 
 const REGISTRATIONS_PER_CLIENT_PER_HOUR = 20;
 
+/** The web app's security page, linked from notices about factors. */
+const SECURITY_PAGE_PATH = '/profile/security';
+
 /**
  * Accounts people can recover (OWASP Forgot Password Cheat Sheet, ASVS 6.4): registration that
  * answers the same for every address, email verification, password reset, email change with an
@@ -84,7 +87,9 @@ export class AccountService implements SecurityNotices {
    */
   async register(body: RegisterBody, context: RequestContext): Promise<void> {
     const { users, passwords, audit } = this.deps;
-    await this.limit(`register:${context.ip}`, REGISTRATIONS_PER_CLIENT_PER_HOUR, HOUR);
+    // Per client as every limit counts one (an IPv6 client by its prefix, ADR 014).
+    const client = this.deps.throttle.clientKey(context.ip);
+    await this.limit(`register:${client}`, REGISTRATIONS_PER_CLIENT_PER_HOUR, HOUR);
     const passwordHash = await passwords.hashUnderPolicy(
       body.password,
       { email: body.email, name: body.name },
@@ -234,7 +239,8 @@ export class AccountService implements SecurityNotices {
       last_sign_in_at: null,
     };
     if (!(await this.deps.users.insert(row))) return undefined;
-    if (input.passwordHash !== undefined) await this.deps.passwords.setHash(row.id, input.passwordHash);
+    if (input.passwordHash !== undefined)
+      await this.deps.passwords.setHash(row.id, input.passwordHash);
     return toUser(row);
   }
 
@@ -476,6 +482,33 @@ export class AccountService implements SecurityNotices {
     }));
   }
 
+  /** Using a recovery code is rare and telling: the owner hears of it at once. */
+  async recoveryCodeUsed(
+    user: { id: string; email: string },
+    remaining: number,
+    context: AuditContext,
+  ): Promise<void> {
+    const now = Date.now();
+    await this.send(user.email, `recovery-code-used:${user.id}:${now}`, {
+      kind: 'recovery-code-used',
+      data: {
+        when: new Date(now),
+        ip: context.ip ?? 'unknown',
+        device: describeUserAgent(context.userAgent ?? '') ?? 'an unknown device',
+        remaining,
+        securityLink: this.link(SECURITY_PAGE_PATH),
+      },
+    });
+  }
+
+  async factorsReset(user: { id: string; email: string }): Promise<void> {
+    const now = Date.now();
+    await this.send(user.email, `factors-reset:${user.id}:${now}`, {
+      kind: 'factors-reset',
+      data: { when: new Date(now), securityLink: this.link(SECURITY_PAGE_PATH) },
+    });
+  }
+
   /** The last word to a deleted account's address. */
   async accountDeleted(user: { id: string; email: string }): Promise<void> {
     await this.send(user.email, `account-deleted:${user.id}`, {
@@ -563,7 +596,7 @@ export class AccountService implements SecurityNotices {
     const { perAddress, perClient } = mailLimits;
     const address = await this.deps.fastCounters.increment(`mail:to:${email}`, perAddress.windowMs);
     const client = await this.deps.fastCounters.increment(
-      `mail:ip:${context.ip}`,
+      `mail:ip:${this.deps.throttle.clientKey(context.ip)}`,
       perClient.windowMs,
     );
     const over = [

@@ -1,3 +1,4 @@
+import { clientKey } from '../../lib/client-key.js';
 import type { CounterState, CounterStore } from '../../lib/counter-store.js';
 
 export type ThrottleScopeName = 'account-client' | 'account' | 'client';
@@ -106,7 +107,16 @@ export class LoginThrottle {
   constructor(
     private readonly stores: { fast: CounterStore; durable: CounterStore },
     private readonly scopes: readonly ThrottleScope[] = loginThrottleScopes,
+    private readonly options: { ipv6PrefixLength?: number } = {},
   ) {}
+
+  /**
+   * The key a client address is counted under, here and by the account module's per-client
+   * limits: an IPv6 client by its prefix, so rotating addresses within its /64 gains nothing.
+   */
+  clientKey(ip: string): string {
+    return clientKey(ip, this.options.ipv6PrefixLength);
+  }
 
   /** The account-wide keys, [attempt, lock, strike], in the durable store: what unlock clears. */
   static accountKeys(email: string): string[] {
@@ -122,7 +132,7 @@ export class LoginThrottle {
   }
 
   private key(kind: CounterKind, scope: ThrottleScope, email: string, ip: string): string {
-    return LoginThrottle.key(kind, scope.name, email, ip);
+    return LoginThrottle.key(kind, scope.name, email, this.clientKey(ip));
   }
 
   private store(scope: ThrottleScope): CounterStore {

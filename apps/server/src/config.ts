@@ -182,13 +182,18 @@ export interface AppConfig {
    * general limit, sign-in, registration, mail; lib/client-key.ts, ADR 014).
    */
   rateLimit: { max: number; windowSeconds: number; ipv6PrefixLength: number };
-  hashing: { concurrency: number; queueMax: number; perClientMax: number };
+  hashing: {
+    concurrency: number;
+    queueMax: number;
+    perClientMax: number;
+    ipv6PrefixLength: number;
+  };
   /** libuv's thread pool size (UV_THREADPOOL_SIZE, default 4): hashes must leave two threads free. */
   threadPoolSize: number;
   /** Whether HASH_CONCURRENCY and UV_THREADPOOL_SIZE were set, or left at their defaults. */
   threadPoolSizeExplicit: boolean;
   hashConcurrencyExplicit: boolean;
-  /** How long, and how much, one client may hold of the listener (slowloris, connection floods). */
+  /** How long, and how much, one client (an IPv6 one by its prefix) may hold of the listener. */
   connections: ConnectionLimits;
   log: { level: string; file: string | undefined };
   shutdownTimeoutSeconds: number;
@@ -532,6 +537,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       concurrency: e.HASH_CONCURRENCY,
       queueMax: e.HASH_QUEUE_MAX,
       perClientMax: e.HASH_QUEUE_PER_CLIENT_MAX,
+      ipv6PrefixLength: e.IPV6_PREFIX_LENGTH,
     },
     threadPoolSize: e.UV_THREADPOOL_SIZE ?? LIBUV_DEFAULT_THREADPOOL_SIZE,
     threadPoolSizeExplicit: e.UV_THREADPOOL_SIZE !== undefined,

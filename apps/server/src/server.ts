@@ -107,6 +107,7 @@ async function main(): Promise<void> {
       (address) => {
         app.log.warn({ remoteAddress: address }, 'connection refused: too many from this client');
       },
+      config.rateLimit.ipv6PrefixLength,
     );
   }
   app.log.info(

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionLimits } from '../config.js';
+import { clientKey } from './client-key.js';
 
 /**
  * Bounds on what one slow or greedy client may hold of a listener (slowloris, connection floods;
@@ -33,11 +34,14 @@ export function limitConnectionsPerClient(
   servers: readonly Server[],
   maxPerClient: number,
   onRefused: (address: string) => void = () => undefined,
+  ipv6PrefixLength?: number,
 ): ConnectionsPerClient {
   const open = new Map<string, number>();
   const track = (socket: Socket) => {
-    const address = socket.remoteAddress;
-    if (address === undefined) return;
+    const remote = socket.remoteAddress;
+    if (remote === undefined) return;
+    // Counted as every limit counts a client: an IPv6 address by its prefix (client-key).
+    const address = clientKey(remote, ipv6PrefixLength);
     const count = open.get(address) ?? 0;
     if (count >= maxPerClient) {
       onRefused(address);
@@ -54,5 +58,5 @@ export function limitConnectionsPerClient(
   // Runs in the tick the connection is accepted, after Node's own listener wrapped it: destroyed
   // there, it is gone before a byte of TLS handshake or HTTP is read from it.
   for (const server of servers) server.on('connection', track);
-  return { openFrom: (address) => open.get(address) ?? 0 };
+  return { openFrom: (address) => open.get(clientKey(address, ipv6PrefixLength)) ?? 0 };
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tracingChannel } from 'node:diagnostics_channel';
+import { clientKey } from './client-key.js';
 
 /**
  * The client a password hash is done for, so the hash queue can give each client a fair share
@@ -23,13 +24,16 @@ interface HandlerMessage {
 
 let bound = false;
 
-/** Idempotent: every app built in this process shares the one binding. */
-export function bindHashingClientToRequests(): void {
+/**
+ * Idempotent: every app built in this process shares the one binding (and the first prefix
+ * length). The client is keyed as every other limit keys one (lib/client-key.ts).
+ */
+export function bindHashingClientToRequests(ipv6PrefixLength?: number): void {
   if (bound) return;
   bound = true;
   tracingChannel<string, HandlerMessage>(FASTIFY_HANDLER_CHANNEL).start.bindStore(
     hashingClient,
-    (message) => message.request.ip,
+    (message) => clientKey(message.request.ip, ipv6PrefixLength),
   );
 }
 

@@ -61,6 +61,8 @@ export interface PasswordHasherOptions {
    * once while other clients are still served. Unset: only the whole queue is bounded.
    */
   perClientMax?: number;
+  /** A client is counted as every limit counts one: an IPv6 address by this prefix (client-key). */
+  ipv6PrefixLength?: number;
   /** Only to raise the cost above ARGON2ID_PARAMS, never to lower it. */
   params?: Argon2idParams;
 }
@@ -218,7 +220,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     queueMax: options.queueMax,
     ...(options.perClientMax !== undefined ? { perKeyMax: options.perClientMax } : {}),
   });
-  if (options.perClientMax !== undefined) bindHashingClientToRequests();
+  if (options.perClientMax !== undefined) bindHashingClientToRequests(options.ipv6PrefixLength);
   // Each task is charged to the client of the request it runs for (none in the CLI).
   const runForClient = <T>(task: () => Promise<T>): Promise<T> =>
     queue.run(task, currentHashingClient());

@@ -29,11 +29,15 @@ import { registerErrorHandler, sendError, toAppError } from './plugins/error-han
 import { registerFetchMetadata } from './plugins/fetch-metadata.js';
 import { trackRouteMethods } from './plugins/method-not-allowed.js';
 import { createClientRateLimit, registerRateLimit } from './plugins/rate-limit.js';
+import { registerOpenApi } from './plugins/openapi.js';
 import { registerRoutePolicy } from './plugins/route-policy.js';
 import { registerRequestLog } from './plugins/request-log.js';
 import { apiHeaders, registerSecurityHeaders } from './plugins/security-headers.js';
 import { registerSpa } from './plugins/spa.js';
 import { registerZodValidation } from './plugins/validation.js';
+
+/** The API's version in the OpenAPI document; bumped with any incompatible change. */
+const API_VERSION = '1.0.0';
 
 /** ASVS 13.1.3: a request body larger than this is refused with 413 before it is buffered. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -179,6 +183,7 @@ export async function buildApp(
 
   registerErrorHandler(app);
   registerZodValidation(app);
+  await registerOpenApi(app, { publicOrigin: config.publicOrigin, version: API_VERSION });
   registerRoutePolicy(app);
   const registerMethodNotAllowed = trackRouteMethods(app);
   registerSecurityHeaders(app);
@@ -233,7 +238,7 @@ export async function buildApp(
     void runHousekeeping({
       sessions: sessionRepository,
       counters: identity.durableCounters,
-      expiring: [identity.verifications, identity.signIns],
+      expiring: [identity.verifications, identity.signIns, identity.federation],
       audit,
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       log: app.log,

@@ -5,6 +5,7 @@ import { ConfigError, loadConfigFromProcess, type AppConfig } from './config.js'
 import { AppError } from './lib/app-error.js';
 import { escapeForTerminal } from './lib/terminal-text.js';
 import { operatorActor } from './modules/admin/admin-service.js';
+import { selftestHelp } from './selftest/selftest-help.js';
 import type { OperatorServices as Services } from './modules/admin/operator-services.js';
 
 /**
@@ -42,6 +43,8 @@ interface Command {
   options: readonly string[];
   /** One positional argument after the command's words (`db backup FILE`), passed as `values.file`. */
   takesFile?: boolean;
+  /** Options without a value (`--json`), passed as "true" when given. */
+  flags?: readonly string[];
   /** `open` connects to the database on first call; a usage error is found before that. */
   run(values: Values, open: () => Promise<OperatorServices>): Promise<void>;
 }
@@ -199,6 +202,120 @@ verify an address or reset a password can be followed with no mail server.`,
     },
   },
   {
+    name: 'audit verify',
+    synopsis: '[--expect SEQ:HASH]',
+    summary: 'check the audit hash chain and its signed checkpoints',
+    help: `Walks the audit trail's hash chain from its first event to its head and reports the first
+broken link: an event altered, deleted or reordered, a personal field changed, events removed
+before the chain's start without a signed checkpoint, or a log truncated and rebuilt (it then
+disagrees with a checkpoint signed with AUDIT_CHECKPOINT_KEY before). Rows written around the
+chain and checkpoints no configured key signed are reported too.
+
+--expect SEQ:HASH checks the chain against a head kept outside the database (the server logs
+every checkpoint as "audit checkpoint"): whoever can rewrite the database can also delete
+its checkpoints, but not the copies elsewhere.
+
+Exit status 0 when everything verifies, 1 otherwise.`,
+    options: ['expect'],
+    async run(values) {
+      const expected = (values.expect ?? '')
+        .split(',')
+        .filter((entry) => entry.trim() !== '')
+        .map((entry) => {
+          const match = /^(\d+):([0-9a-f]{64})$/.exec(entry.trim());
+          if (match === null) throw new UsageError('--expect takes SEQ:HASH (64 hex digits)');
+          return { seq: Number(match[1]), hash: match[2] ?? '' };
+        });
+      const { openAuditTools } = await import('./modules/audit/audit-operator.js');
+      const tools = await openAuditTools(await loadConfigFromProcess());
+      try {
+        const report = await tools.audit.verify(expected);
+        const range =
+          report.firstSeq === null ? 'no events' : `events ${report.firstSeq} to ${report.lastSeq}`;
+        print(`audit chain: ${report.events} event(s) verified (${range})`);
+        const latest =
+          report.latestCheckpointAt === null
+            ? 'none'
+            : `latest ${new Date(report.latestCheckpointAt).toISOString()}`;
+        print(`signed checkpoints: ${report.validCheckpoints} (${latest})`);
+        if (
+          report.latestCheckpointAt !== null &&
+          report.latestCheckpointAt < Date.now() - 2 * 3_600_000
+        ) {
+          // Hourly by design: older means housekeeping stopped, or someone removed the newer ones.
+          print('warning: no checkpoint signed in the last two hours');
+        }
+        for (const checkpoint of report.invalidCheckpoints) {
+          print(`checkpoint at event ${checkpoint.seq}: signature does not verify with any key`);
+        }
+        if (report.unsealed.count > 0) {
+          print(
+            `${report.unsealed.count} event(s) not on the chain: ${report.unsealed.ids.join(', ')}`,
+          );
+        }
+        if (report.broken !== null) {
+          print(`BROKEN at sequence ${report.broken.seq}: ${report.broken.reason}`);
+        }
+        if (!report.ok) throw new CommandFailed('audit chain does not verify');
+        print('OK');
+      } finally {
+        await tools.close();
+      }
+    },
+  },
+  {
+    name: 'audit export',
+    synopsis: '--since ISO-8601 [--after-seq N] --format jsonl',
+    summary: 'stream audit events as OCSF JSON Lines for a SIEM',
+    help: `Writes the audit events recorded at or after --since (an ISO 8601 time), oldest first in
+chain order, one OCSF 1.3 record per line on stdout (docs/audit-export.md): Authentication
+(3002), Account Change (3001), or Base Event (0). Each record carries its sequence number and
+hashes, so the receiver can check that nothing is missing or changed. --after-seq N starts
+after sequence N instead (a SIEM's cursor). The export is itself audited ("audit_exported").`,
+    options: ['since', 'after-seq', 'format'],
+    async run(values) {
+      if ((values.format ?? 'jsonl') !== 'jsonl') throw new UsageError('--format must be jsonl');
+      const since = values.since;
+      const afterSeq = values['after-seq'];
+      if (since === undefined && afterSeq === undefined) {
+        throw new UsageError('--since or --after-seq is required');
+      }
+      const sinceMs = since === undefined ? undefined : Date.parse(since);
+      if (
+        sinceMs !== undefined &&
+        (Number.isNaN(sinceMs) || !/^\d{4}-\d{2}-\d{2}/.test(since ?? ''))
+      ) {
+        throw new UsageError(
+          '--since must be an ISO 8601 time (2026-01-31 or 2026-01-31T12:00:00Z)',
+        );
+      }
+      if (afterSeq !== undefined && !/^\d+$/.test(afterSeq)) {
+        throw new UsageError('--after-seq must be a sequence number');
+      }
+      const { openAuditTools } = await import('./modules/audit/audit-operator.js');
+      const tools = await openAuditTools(await loadConfigFromProcess());
+      try {
+        let rows = 0;
+        // Raw JSON, not escaped for a terminal: the output is for a machine, and JSON.stringify
+        // already escapes every control character inside strings.
+        for await (const line of tools.audit.exportSince({
+          ...(sinceMs === undefined ? {} : { sinceMs }),
+          ...(afterSeq === undefined ? {} : { afterSeq: Number(afterSeq) }),
+        })) {
+          process.stdout.write(`${line}\n`);
+          rows += 1;
+        }
+        await tools.audit.record(operatorContext, {
+          type: 'audit_exported',
+          outcome: 'success',
+          detail: `ocsf jsonl${since === undefined ? '' : ` since ${since}`}${afterSeq === undefined ? '' : ` after ${afterSeq}`}: ${rows} event(s)`,
+        });
+      } finally {
+        await tools.close();
+      }
+    },
+  },
+  {
     name: 'db migrate',
     synopsis: '',
     summary: 'apply database migrations',
@@ -248,6 +365,33 @@ of an older version is migrated then. For PostgreSQL use pg_restore (README, "Op
       const report = await guardBackup(() => restoreSqlite(backup, file));
       if (report.previous !== undefined) print(`previous database kept as ${report.previous}`);
       print(`restored ${report.pages} pages, schema ${report.migrations.at(-1) ?? ''}`);
+    },
+  },
+  {
+    name: 'selftest',
+    synopsis:
+      'URL [--http-port N] [--ca FILE | --insecure] [--account E:P [--allow-lockout]] [--json]',
+    summary: 'check a running deployment from outside (TLS, headers, cookies, CSRF, ...)',
+    help: `Needs no database and no configuration: it only talks to URL, as a browser or scanner would.
+${selftestHelp}`,
+    options: ['http-port', 'ca', 'account', 'timeout-ms'],
+    flags: ['insecure', 'json', 'allow-lockout'],
+    takesFile: true,
+    async run(values) {
+      // Loaded on demand, like the database layer: other commands do not pay for it.
+      const { runSelftestCommand, SelftestUsageError } =
+        await import('./selftest/selftest-command.js');
+      let failed: number;
+      try {
+        failed = await runSelftestCommand(
+          { ...values, url: values.file },
+          { write: (text) => process.stdout.write(text), escape: escapeForTerminal },
+        );
+      } catch (error) {
+        if (error instanceof SelftestUsageError) throw new UsageError(error.message);
+        throw error;
+      }
+      if (failed > 0) throw new CommandFailed(`selftest: ${failed} check(s) failed`);
     },
   },
 ];
@@ -443,12 +587,21 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     let values: Values;
     try {
-      values = parseArgs({
+      const parsed = parseArgs({
         args: [...rest],
         allowPositionals: false,
         strict: true,
-        options: Object.fromEntries(command.options.map((option) => [option, { type: 'string' }])),
-      }).values;
+        options: Object.fromEntries<{ type: 'string' | 'boolean' }>([
+          ...command.options.map((option) => [option, { type: 'string' as const }] as const),
+          ...(command.flags ?? []).map((flag) => [flag, { type: 'boolean' as const }] as const),
+        ]),
+      }).values as Record<string, string | boolean | undefined>;
+      values = Object.fromEntries(
+        Object.entries(parsed).map(([key, value]) => [
+          key,
+          value === true ? 'true' : value === false ? undefined : value,
+        ]),
+      );
       if (command.takesFile === true) values.file = file;
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));

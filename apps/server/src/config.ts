@@ -111,9 +111,12 @@ const envSchema = z.object({
   LOG_FILE: z.string().min(1).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).default(10),
   AUDIT_RETENTION_DAYS: intFromEnv(1, 36_500).default(365),
+  AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
   // Sign-in with providers (ADR 016): a JSON array, parsed and checked in provider-settings.ts.
   OIDC_PROVIDERS: z.string().optional(),
   PROVIDER_REGISTRATION: z.enum(['open', 'closed']).default('open'),
+  // RFC 9116 security.txt: where researchers report a vulnerability (mailto:, https: or tel:).
+  SECURITY_CONTACT: z.string().optional(),
 });
 
 export type TrustProxy = false | number | string[];
@@ -199,8 +202,15 @@ export interface AppConfig {
   shutdownTimeoutSeconds: number;
   /** Audit events older than this are pruned by the hourly housekeeping job. */
   auditRetentionDays: number;
+  /**
+   * AUDIT_CHECKPOINT_KEY, newest first: the first signs the audit chain's checkpoints, all verify
+   * (ADR 017). Generated into the data directory on localhost.
+   */
+  auditCheckpointKeys: string[] | undefined;
   /** OpenID Connect and GitHub providers, and whether their first sign-in creates an account. */
   federation: FederationSettings;
+  /** `Contact:` URIs of /.well-known/security.txt (RFC 9116); empty: the file is not served. */
+  securityContacts: string[];
 }
 
 function parseTrustProxy(raw: string | undefined): TrustProxy {
@@ -409,6 +419,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
 
   const jwtSecrets = parseSecrets('JWT_SECRETS', e.JWT_SECRETS);
   const encryptionKeys = parseSecrets('ENCRYPTION_KEYS', e.ENCRYPTION_KEYS);
+  const auditCheckpointKeys = parseSecrets('AUDIT_CHECKPOINT_KEY', e.AUDIT_CHECKPOINT_KEY);
   const mfaRequiredRoles = e.MFA_REQUIRED_ROLES.split(',')
     .map((role) => role.trim())
     .filter(Boolean)
@@ -431,6 +442,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     }
     if (csrfSecret === undefined) {
       throw new ConfigError('CSRF_SECRET', `must be set when PUBLIC_ORIGIN is not localhost`);
+    }
+    // A key kept only beside the database it signs for would be taken with it (ADR 017).
+    if (auditCheckpointKeys === undefined) {
+      throw new ConfigError(
+        'AUDIT_CHECKPOINT_KEY',
+        `must be set when PUBLIC_ORIGIN is not localhost`,
+      );
     }
   }
 
@@ -482,6 +500,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     );
   }
 
+  const securityContacts = parseSecurityContacts(e.SECURITY_CONTACT);
   const federation = parseFederationSettings(e.OIDC_PROVIDERS, e.PROVIDER_REGISTRATION);
   if ('problem' in federation) throw new ConfigError(federation.variable, federation.problem);
 
@@ -553,8 +572,33 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     log: { level: e.LOG_LEVEL, file: e.LOG_FILE },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    auditCheckpointKeys,
     federation,
+    securityContacts,
   };
+}
+
+/**
+ * SECURITY_CONTACT: comma-separated URIs for security.txt's `Contact:` lines. Each becomes one line
+ * of a file researchers trust, so only mailto:, https: and tel: are accepted (RFC 9116 §2.5.3 asks
+ * for https for web URIs) and no whitespace or control character can start a forged field.
+ */
+function parseSecurityContacts(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const contacts = raw
+    .split(',')
+    .map((contact) => contact.trim())
+    .filter(Boolean);
+  for (const contact of contacts) {
+    // Visible ASCII only (`!` to `~`): no space, control character or look-alike letter.
+    if (!/^(mailto:[!-~]+@[!-~]+|https:\/\/[!-~]+|tel:\+?[0-9-]+)$/.test(contact)) {
+      throw new ConfigError(
+        'SECURITY_CONTACT',
+        `"${contact}" is not a mailto:, https: or tel: URI`,
+      );
+    }
+  }
+  return contacts;
 }
 
 /** Reads `.env` (if present) and then the process environment, which wins. */

@@ -8,6 +8,7 @@ import { applyConnectionTimeouts, limitConnectionsPerClient } from './lib/connec
 import { ensureDevCertificate } from './lib/dev-certificate.js';
 import { redirectTarget } from './lib/redirect-target.js';
 import { hashConcurrencyForThreadPool } from './lib/thread-pool.js';
+import { TLS_CIPHERS, TLS_MIN_VERSION } from './lib/tls-policy.js';
 
 /**
  * The plain-HTTP listener only redirects, to the configured public origin: never to the request's
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
       key: readFileSync(config.tls.keyFile),
       cert: readFileSync(config.tls.certFile),
       handshakeTimeout: config.connections.tlsHandshakeTimeoutMs,
+      minVersion: TLS_MIN_VERSION,
+      ciphers: TLS_CIPHERS,
     };
     https = tlsOptions;
   }

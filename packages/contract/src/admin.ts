@@ -124,6 +124,11 @@ export const auditEventTypes = [
   'passkey_removed',
   'reauthenticated',
   'factors_reset',
+  'provider_linked',
+  'provider_unlinked',
+  'provider_sign_in_failed',
+  'provider_logout',
+  'audit_exported',
 ] as const;
 export const auditEventTypeSchema = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof auditEventTypeSchema>;
@@ -161,10 +166,13 @@ export const auditQuerySchema = paginationQuerySchema.extend({
 });
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
-/** The filtered view as a file: CSV for spreadsheets, JSON Lines for log tools. */
+/**
+ * The filtered view as a file: CSV for spreadsheets, JSON Lines for log tools, and `ocsf`: JSON
+ * Lines in the OCSF schema of docs/audit-export.md, for a SIEM.
+ */
 export const auditExportQuerySchema = auditQuerySchema
   .omit({ cursor: true, limit: true })
-  .extend({ format: z.enum(['csv', 'jsonl']) });
+  .extend({ format: z.enum(['csv', 'jsonl', 'ocsf']) });
 export type AuditExportQuery = z.infer<typeof auditExportQuerySchema>;
 
 /** Exports stop here; narrow the filters to see more. */

@@ -56,3 +56,6 @@ export type PaginationQuery = z.infer<typeof paginationQuerySchema>;
 
 /** Timestamps travel as ISO 8601 strings. */
 export const timestampSchema = z.string();
+
+/** A 204 answer: nothing in the body (declared so every route's answers are in the contract). */
+export const noContentSchema = z.null().describe('No content');

@@ -95,6 +95,13 @@ export const passkeyViewSchema = z.object({
 });
 export type PasskeyView = z.infer<typeof passkeyViewSchema>;
 
+/** POST /api/account/passkeys: the new passkey, and recovery codes when it is the first factor. */
+export const passkeyRegisteredResponseSchema = z.object({
+  passkey: passkeyViewSchema,
+  recoveryCodes: z.array(z.string()).nullable(),
+});
+export type PasskeyRegisteredResponse = z.infer<typeof passkeyRegisteredResponseSchema>;
+
 /** GET /api/account/factors: what protects the account. The TOTP secret never appears here. */
 export const factorsResponseSchema = z.object({
   totp: z.object({ enabled: z.boolean(), createdAt: timestampSchema.nullable() }),

@@ -6,6 +6,7 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
+import { sealExistingAuditEvents } from '../modules/audit/audit-chain-migration.js';
 
 /**
  * Migrations live in code (not files found at run time) so the compiled server carries them and
@@ -310,6 +311,101 @@ const migrations: Record<string, Migration> = {
         .addColumn('user_id', 'text', (col) => col.references('users.id').onDelete('cascade'))
         .addColumn('purpose', 'text', (col) => col.notNull())
         .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+    },
+  },
+  // Sign-in with providers (ADR 016): flows in progress, sessions that came from a provider, and
+  // one account per provider subject (a partial unique index: other kinds keep their own rules).
+  '009-federation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('federation_flows')
+        .addColumn('binding_hash', 'text', (col) => col.primaryKey())
+        .addColumn('provider_id', 'text', (col) => col.notNull())
+        .addColumn('intent', 'text', (col) => col.notNull())
+        .addColumn('user_id', 'text', (col) => col.references('users.id').onDelete('cascade'))
+        .addColumn('session_id', 'text')
+        .addColumn('state', 'text', (col) => col.notNull())
+        .addColumn('nonce', 'text', (col) => col.notNull())
+        .addColumn('code_verifier', 'text', (col) => col.notNull())
+        .addColumn('persistent', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('federated_sessions')
+        .addColumn('session_id', 'text', (col) =>
+          col.primaryKey().references('sessions.id').onDelete('cascade'),
+        )
+        .addColumn('provider_id', 'text', (col) => col.notNull())
+        .addColumn('subject', 'text', (col) => col.notNull())
+        .addColumn('provider_sid', 'text')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('federated_pending_sign_ins')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('provider_id', 'text', (col) => col.notNull())
+        .addColumn('subject', 'text', (col) => col.notNull())
+        .addColumn('provider_sid', 'text')
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createIndex('federated_sessions_subject_idx')
+        .on('federated_sessions')
+        .columns(['provider_id', 'subject'])
+        .execute();
+      await db.schema
+        .createIndex('federated_sessions_sid_idx')
+        .on('federated_sessions')
+        .columns(['provider_id', 'provider_sid'])
+        .execute();
+      await db.schema
+        .createIndex('credentials_external_unique')
+        .unique()
+        .on('credentials')
+        .column('external_id')
+        .where(sql.ref('kind'), '=', 'external')
+        .execute();
+    },
+  },
+  // The tamper-evident audit trail (ADR 017): each event sealed into one hash chain, a one-row
+  // head that every append locks (so concurrent writers cannot fork it), and signed checkpoints.
+  // Events already stored are sealed here, in (at, id) order: the chain proves nothing about what
+  // happened to them before this migration, only that they are not changed after it.
+  '010-audit-chain': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('audit_events').addColumn('seq', 'bigint').execute();
+      for (const column of ['prev_hash', 'hash', 'actor_seal', 'target_seal', 'detail_seal']) {
+        await db.schema.alterTable('audit_events').addColumn(column, 'text').execute();
+      }
+      await db.schema
+        .createTable('audit_chain_head')
+        .addColumn('id', 'integer', (col) => col.primaryKey())
+        .addColumn('seq', 'bigint', (col) => col.notNull())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('seq', 'bigint', (col) => col.notNull())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .addColumn('at', 'bigint', (col) => col.notNull())
+        .addColumn('kind', 'text', (col) => col.notNull())
+        .addColumn('mac', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createIndex('audit_checkpoints_seq_idx')
+        .on('audit_checkpoints')
+        .column('seq')
+        .execute();
+      await sealExistingAuditEvents(db);
+      // Unique: two appends that both took sequence N would be a fork; the index refuses the second.
+      await db.schema
+        .createIndex('audit_events_seq_idx')
+        .unique()
+        .on('audit_events')
+        .column('seq')
         .execute();
     },
   },

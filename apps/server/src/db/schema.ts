@@ -86,6 +86,46 @@ export interface WebauthnChallengesTable {
   expires_at: number;
 }
 
+/**
+ * A provider round trip in progress (ADR 016): PKCE verifier, state and nonce, held server-side
+ * and found only by the SHA-256 of the random value in the browser's flow cookie. Single use,
+ * ten minutes.
+ */
+export interface FederationFlowsTable {
+  binding_hash: string;
+  provider_id: string;
+  intent: 'sign-in' | 'link';
+  /** For `link`: the signed-in user and session that started it. */
+  user_id: string | null;
+  session_id: string | null;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  persistent: number;
+  created_at: number;
+  expires_at: number;
+}
+
+/** A Portcullis session that came from a provider: for RP-initiated and back-channel logout. */
+export interface FederatedSessionsTable {
+  session_id: string;
+  provider_id: string;
+  subject: string;
+  /** The provider's session id (`sid` claim), when it sent one. */
+  provider_sid: string | null;
+  created_at: number;
+}
+
+/** A provider sign-in waiting for its Portcullis second factor: which provider session it is. */
+export interface FederatedPendingSignInsTable {
+  /** SHA-256 of the pending sign-in's token (the same hash `pending_sign_ins` is keyed by). */
+  token_hash: string;
+  provider_id: string;
+  subject: string;
+  provider_sid: string | null;
+  expires_at: number;
+}
+
 export interface KnownDevicesTable {
   user_id: string;
   /** SHA-256 of the long-lived device cookie: a new one means a sign-in from a new device. */
@@ -152,6 +192,35 @@ export interface AuditEventsTable {
   ip: string | null;
   user_agent: string | null;
   detail: string | null;
+  /**
+   * The hash chain (ADR 017); null only on rows written behind the chain's back (which
+   * `audit verify` reports as unsealed). Optional here so such rows can still be inserted.
+   */
+  seq?: number | null;
+  prev_hash?: string | null;
+  hash?: string | null;
+  /** Per group of personal fields: `<salt>.<digest>`, or `<digest>` once scrubbed. */
+  actor_seal?: string | null;
+  target_seal?: string | null;
+  detail_seal?: string | null;
+}
+
+/** One row (id 1): the chain's last sequence and hash, locked by every append (ADR 017). */
+export interface AuditChainHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+/** Signed statements of the chain's head, hourly and at every prune (ADR 017). */
+export interface AuditCheckpointsTable {
+  id: string;
+  seq: number;
+  hash: string;
+  at: number;
+  kind: 'periodic' | 'prune';
+  /** HMAC-SHA-256 under AUDIT_CHECKPOINT_KEY (modules/audit/audit-chain.ts). */
+  mac: string;
 }
 
 export interface CountersTable {
@@ -195,6 +264,8 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   notes: NotesTable;
   audit_events: AuditEventsTable;
+  audit_chain_head: AuditChainHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
   counters: CountersTable;
   invalidations: InvalidationsTable;
   mail_outbox: MailOutboxTable;
@@ -203,4 +274,7 @@ export interface Database {
   pending_sign_ins: PendingSignInsTable;
   known_devices: KnownDevicesTable;
   webauthn_challenges: WebauthnChallengesTable;
+  federation_flows: FederationFlowsTable;
+  federated_sessions: FederatedSessionsTable;
+  federated_pending_sign_ins: FederatedPendingSignInsTable;
 }

@@ -2,6 +2,7 @@ import { accountModule } from './account/account-routes.js';
 import { adminModule } from './admin/admin-routes.js';
 import { authModule } from './auth/auth-routes.js';
 import type { FeatureModule } from './feature-module.js';
+import { federationModule } from './federation/federation-routes.js';
 import { healthModule } from './health/health-routes.js';
 import { mailModule } from './mail/mail-module.js';
 import { notesModule } from './notes/notes-routes.js';
@@ -9,6 +10,7 @@ import { profileModule } from './profile/profile-routes.js';
 import { secondFactorsModule } from './second-factors/second-factor-routes.js';
 import { securityModule } from './security/security-routes.js';
 import { securityReportsModule } from './security-reports/security-reports-routes.js';
+import { securityTxtModule } from './security-txt/security-txt-routes.js';
 
 /** Every feature, in registration order: adding a feature is adding its module here. */
 export const featureModules: readonly FeatureModule[] = [
@@ -20,6 +22,8 @@ export const featureModules: readonly FeatureModule[] = [
   notesModule,
   securityModule,
   secondFactorsModule,
+  federationModule,
   adminModule,
   securityReportsModule,
+  securityTxtModule,
 ];

@@ -22,6 +22,12 @@ export const cookieNames = {
   pending: '__Host-portcullis-pending',
   /** The WebAuthn ceremony this browser started: its challenge works here and only once. */
   webauthn: '__Host-portcullis-webauthn',
+  /**
+   * A provider round trip this browser started (ADR 016): binds the PKCE verifier, state and
+   * nonce held server-side to this browser. SameSite=Lax, not Strict: the provider's redirect back
+   * is a cross-site top-level navigation, which Strict cookies do not accompany.
+   */
+  federation: '__Host-portcullis-federation',
 } as const;
 
 /** The refresh cookie's name before it was scoped; cleared wherever the new one is set. */
@@ -32,6 +38,12 @@ export const baseCookieOptions = Object.freeze({
   httpOnly: true,
   secure: true,
   sameSite: 'strict',
+} satisfies CookieSerializeOptions);
+
+/** The flow cookie's flags: as every cookie's, except Lax (see `cookieNames.federation`). */
+export const federationCookieOptions = Object.freeze({
+  ...baseCookieOptions,
+  sameSite: 'lax',
 } satisfies CookieSerializeOptions);
 
 /**

@@ -2,6 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/app-error.js';
 import { metrics } from '../lib/metrics.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A GET another site may navigate to (a provider's callback); refused by default. */
+    crossSiteNavigation?: true;
+  }
+}
+
 /** What a browser says about a request (W3C Fetch Metadata Request Headers). */
 export interface FetchMetadata {
   site: string | undefined;
@@ -70,7 +77,12 @@ export function registerFetchMetadata(
       return;
     }
     const verdict = judgeFetchMetadata(metadataOf(request), corsOrigins);
-    if (verdict === 'allow') {
+    // A provider's redirect back (ADR 016) is a cross-site navigation by design; the route opts
+    // in, and its own browser-bound flow cookie and state check stand in for this one.
+    const navigationAllowed =
+      verdict === 'cross-site-navigation' &&
+      request.routeOptions.config.crossSiteNavigation === true;
+    if (verdict === 'allow' || navigationAllowed) {
       done();
       return;
     }

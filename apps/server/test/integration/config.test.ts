@@ -16,6 +16,7 @@ const productionEnv: Record<string, string> = {
   JWT_SECRETS: SECRET_A,
   CSRF_SECRET: SECRET_B,
   ENCRYPTION_KEYS: `${SECRET_A}-encryption`,
+  AUDIT_CHECKPOINT_KEY: `${SECRET_A}-audit-checkpoint`,
   TLS_CERT_FILE: '/etc/ssl/cert.pem',
   TLS_KEY_FILE: '/etc/ssl/key.pem',
   DATA_DIR: '/tmp/portcullis-config-test',

@@ -603,6 +603,7 @@ describe('mail configuration', () => {
     JWT_SECRETS: SECRET_A,
     CSRF_SECRET: 'b'.repeat(40),
     ENCRYPTION_KEYS: 'e'.repeat(40),
+    AUDIT_CHECKPOINT_KEY: 'a'.repeat(40),
     TLS_CERT_FILE: '/etc/ssl/cert.pem',
     TLS_KEY_FILE: '/etc/ssl/key.pem',
     DATA_DIR: '/tmp/portcullis-config-test',

@@ -194,6 +194,7 @@ describe.skipIf(missing.length > 0)('two instances behind deploy/nginx.conf', ()
       JWT_SECRETS: randomBytes(32).toString('base64url'),
       CSRF_SECRET: randomBytes(32).toString('base64url'),
       ENCRYPTION_KEYS: randomBytes(32).toString('base64url'),
+      AUDIT_CHECKPOINT_KEY: randomBytes(32).toString('base64url'),
     };
     // Started together: migrations take a lock, so racing instances must both come up.
     instances.push(

@@ -40,4 +40,9 @@ export const auditEventLabels: Record<AuditEventType, string> = {
   passkey_removed: 'Passkey removed',
   reauthenticated: 'Identity confirmed again',
   factors_reset: 'Second factors reset',
+  provider_linked: 'Provider linked',
+  provider_unlinked: 'Provider unlinked',
+  provider_sign_in_failed: 'Provider sign-in failed',
+  provider_logout: 'Signed out by provider',
+  audit_exported: 'Audit log exported',
 };

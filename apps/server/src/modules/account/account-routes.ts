@@ -20,6 +20,7 @@ import {
   sessionResponseSchema,
   type RegisterBody,
 } from '@portcullis/contract/auth';
+import { noContentSchema } from '@portcullis/contract/common';
 import { AppError } from '../../lib/app-error.js';
 import { requestContext } from '../../lib/request-context.js';
 import { requireAuth } from '../../plugins/access-control.js';
@@ -95,7 +96,10 @@ export function registerAccountRoutes(
     '/api/password/reset',
     {
       config: { access: 'public' },
-      schema: { body: resetPasswordBodySchema(deps.passwordMinLength) },
+      schema: {
+        body: resetPasswordBodySchema(deps.passwordMinLength),
+        response: { 204: noContentSchema },
+      },
     },
     async (request, reply) => {
       await account.resetPassword(request.body, requestContext(request));
@@ -145,7 +149,10 @@ export function registerAccountRoutes(
 
   app.post<{ Body: TokenBody }>(
     '/api/email-change/undo',
-    { config: { access: 'public' }, schema: { body: tokenBodySchema } },
+    {
+      config: { access: 'public' },
+      schema: { body: tokenBodySchema, response: { 204: noContentSchema } },
+    },
     async (request, reply) => {
       await account.undoEmailChange(request.body.token, requestContext(request));
       return reply.code(204).send();
@@ -154,7 +161,10 @@ export function registerAccountRoutes(
 
   app.post<{ Body: TokenBody }>(
     '/api/security/not-me',
-    { config: { access: 'public' }, schema: { body: tokenBodySchema } },
+    {
+      config: { access: 'public' },
+      schema: { body: tokenBodySchema, response: { 204: noContentSchema } },
+    },
     async (request, reply) => {
       await account.notMe(request.body.token, requestContext(request));
       return reply.code(204).send();

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { FeatureModule } from '../feature-module.js';
 import {
   AUDIT_EXPORT_MAX_ROWS,
+  adminUserListResponseSchema,
+  adminUserResponseSchema,
   auditExportQuerySchema,
+  auditListResponseSchema,
   auditQuerySchema,
   createUserBodySchema,
   updateUserRoleBodySchema,
@@ -16,7 +19,9 @@ import {
   type UpdateUserRoleBody,
   type UserListQuery,
 } from '@portcullis/contract/admin';
-import { idParamsSchema } from '@portcullis/contract/common';
+import { sessionResponseSchema } from '@portcullis/contract/auth';
+import { idParamsSchema, noContentSchema } from '@portcullis/contract/common';
+import { revokedSessionsResponseSchema } from '@portcullis/contract/security';
 import type { AuditContext } from '../audit/audit-service.js';
 import { auditFilterOf, type AuditService } from '../audit/audit-service.js';
 import { requestContext } from '../../lib/request-context.js';
@@ -39,7 +44,13 @@ export function registerAdminRoutes(
 
   app.get<{ Querystring: UserListQuery }>(
     '/api/admin/users',
-    { config: { access: adminOnly }, schema: { querystring: userListQuerySchema } },
+    {
+      config: { access: adminOnly },
+      schema: {
+        querystring: userListQuerySchema,
+        response: { 200: adminUserListResponseSchema },
+      },
+    },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const page = await admin.listUsers(limit, cursor, filter);
@@ -58,7 +69,10 @@ export function registerAdminRoutes(
     '/api/admin/users',
     {
       config: sensitive,
-      schema: { body: createUserBodySchema(deps.passwordMinLength) },
+      schema: {
+        body: createUserBodySchema(deps.passwordMinLength),
+        response: { 201: adminUserResponseSchema },
+      },
     },
     async (request, reply) => {
       const user = await admin.createUser(
@@ -74,7 +88,11 @@ export function registerAdminRoutes(
     '/api/admin/users/:id',
     {
       config: sensitive,
-      schema: { params: idParamsSchema, body: updateUserRoleBodySchema },
+      schema: {
+        params: idParamsSchema,
+        body: updateUserRoleBodySchema,
+        response: { 200: sessionResponseSchema },
+      },
     },
     async (request) => {
       const user = await admin.changeRole(
@@ -89,7 +107,10 @@ export function registerAdminRoutes(
 
   app.delete<{ Params: { id: string } }>(
     '/api/admin/users/:id',
-    { config: sensitive, schema: { params: idParamsSchema } },
+    {
+      config: sensitive,
+      schema: { params: idParamsSchema, response: { 204: noContentSchema } },
+    },
     async (request, reply) => {
       await admin.deleteUser(requireAuth(request), request.params.id, requestContext(request));
       return reply.code(204).send();
@@ -114,7 +135,7 @@ export function registerAdminRoutes(
       `/api/admin/users/:id/${action}`,
       {
         config: sensitiveActions.has(action) ? sensitive : { access: adminOnly },
-        schema: { params: idParamsSchema, body: emptyBody },
+        schema: { params: idParamsSchema, body: emptyBody, response: { 204: noContentSchema } },
       },
       async (request, reply) => {
         await run(requireAuth(request), request.params.id, requestContext(request));
@@ -125,7 +146,14 @@ export function registerAdminRoutes(
 
   app.post<{ Params: { id: string } }>(
     '/api/admin/users/:id/sign-out',
-    { config: { access: adminOnly }, schema: { params: idParamsSchema, body: emptyBody } },
+    {
+      config: { access: adminOnly },
+      schema: {
+        params: idParamsSchema,
+        body: emptyBody,
+        response: { 200: revokedSessionsResponseSchema },
+      },
+    },
     async (request) => ({
       revoked: await admin.signOutEverywhere(
         requireAuth(request),
@@ -137,7 +165,10 @@ export function registerAdminRoutes(
 
   app.get<{ Querystring: AuditQuery }>(
     '/api/admin/audit',
-    { config: { access: adminOnly }, schema: { querystring: auditQuerySchema } },
+    {
+      config: { access: adminOnly },
+      schema: { querystring: auditQuerySchema, response: { 200: auditListResponseSchema } },
+    },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const page = await audit.list(limit, cursor, auditFilterOf(filter));
@@ -154,12 +185,23 @@ export function registerAdminRoutes(
 
   app.get<{ Querystring: AuditExportQuery }>(
     '/api/admin/audit/export',
-    { config: { access: adminOnly }, schema: { querystring: auditExportQuerySchema } },
+    {
+      config: { access: adminOnly },
+      // A file (CSV or JSON Lines), sent as text: the serializer does not touch strings.
+      schema: { querystring: auditExportQuerySchema, response: { 200: z.string() } },
+    },
     async (request, reply) => {
       const { format, ...filter } = request.query;
       const lines: string[] = format === 'csv' ? [csvHeader] : [];
-      for await (const event of audit.each(auditFilterOf(filter), AUDIT_EXPORT_MAX_ROWS)) {
-        lines.push(format === 'csv' ? toCsvRow(event) : JSON.stringify(event));
+      if (format === 'ocsf') {
+        // The SIEM schema (docs/audit-export.md), with each event's place in the hash chain.
+        for await (const line of audit.eachOcsf(auditFilterOf(filter), AUDIT_EXPORT_MAX_ROWS)) {
+          lines.push(line);
+        }
+      } else {
+        for await (const event of audit.each(auditFilterOf(filter), AUDIT_EXPORT_MAX_ROWS)) {
+          lines.push(format === 'csv' ? toCsvRow(event) : JSON.stringify(event));
+        }
       }
       const rows = format === 'csv' ? lines.length - 1 : lines.length;
       await admin.recordRead(
@@ -177,12 +219,14 @@ export function registerAdminRoutes(
         )
         .header(
           'content-disposition',
-          `attachment; filename="portcullis-audit-${stamp}.${format === 'csv' ? 'csv' : 'jsonl'}"`,
+          `attachment; filename="portcullis-audit-${stamp}.${extensions[format]}"`,
         )
         .send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
     },
   );
 }
+
+const extensions = { csv: 'csv', jsonl: 'jsonl', ocsf: 'ocsf.jsonl' } as const;
 
 const csvColumns = [
   'at',

@@ -2,7 +2,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuditEvent, AuditEventType, AuditQuery } from '@portcullis/contract/admin';
 import { decodeCursor, encodeCursor, type Page } from '../../lib/cursor.js';
 import { newId } from '../../lib/random.js';
+import type { AuditCheckpointsTable } from '../../db/schema.js';
+import { signCheckpoint, type CheckpointClaim } from './audit-chain.js';
+import { toOcsf } from './audit-ocsf.js';
 import type { AuditFilter, AuditRepository, AuditRow } from './audit-repository.js';
+import { verifyAuditChain, type VerifyReport } from './audit-verifier.js';
 
 export interface AuditContext {
   ip: string | null;
@@ -25,10 +29,16 @@ export interface AuditRecord {
  * because the audit table is busy would be worse than a missing row.
  */
 export class AuditService {
+  private readonly checkpointKeys: readonly string[];
+
   constructor(
     private readonly repository: AuditRepository,
     private readonly log: FastifyBaseLogger,
-  ) {}
+    /** AUDIT_CHECKPOINT_KEY, newest first; without keys no checkpoint is signed (ADR 017). */
+    options: { checkpointKeys?: readonly string[] } = {},
+  ) {
+    this.checkpointKeys = options.checkpointKeys ?? [];
+  }
 
   async record(context: AuditContext, record: AuditRecord): Promise<void> {
     const row: AuditRow = {
@@ -46,10 +56,56 @@ export class AuditService {
     };
     this.log.info({ audit: { ...row, user_agent: undefined } }, 'security event');
     try {
+      await this.repository.append(row);
+      return;
+    } catch (error) {
+      this.log.error({ err: error, auditType: row.type }, 'audit chain append failed');
+    }
+    // A missing event would be worse than one off the chain: kept unsealed, `audit verify`
+    // reports it.
+    try {
       await this.repository.insert(row);
     } catch (error) {
       this.log.error({ err: error, auditType: row.type }, 'audit write failed');
     }
+  }
+
+  /** A signed checkpoint of the chain's head, or undefined without a key. */
+  async checkpoint(kind: 'periodic' | 'prune' = 'periodic', now = Date.now()) {
+    const head = await this.repository.head();
+    if (head === undefined) return undefined;
+    const checkpoint = this.sign({ ...head, at: now, kind });
+    if (checkpoint === undefined) return undefined;
+    await this.repository.insertCheckpoint(checkpoint);
+    // Also in the application log, which usually leaves the machine: a copy an attacker who can
+    // write the database cannot delete (`audit verify --expect SEQ:HASH` checks against it).
+    this.log.info(
+      { auditCheckpoint: { seq: checkpoint.seq, hash: checkpoint.hash, mac: checkpoint.mac } },
+      'audit checkpoint',
+    );
+    return checkpoint;
+  }
+
+  /**
+   * Hourly from housekeeping. Every instance runs it; one signed within the last half hour is
+   * enough, so instances mostly skip (a race only writes a duplicate, which verifies the same).
+   */
+  async checkpointIfDue(now = Date.now()) {
+    if (this.checkpointKeys.length === 0) return undefined;
+    const latest = await this.repository.latestCheckpoint();
+    if (latest !== undefined && latest.at > now - 30 * 60_000) return undefined;
+    return this.checkpoint('periodic', now);
+  }
+
+  private sign(claim: CheckpointClaim): AuditCheckpointsTable | undefined {
+    const key = this.checkpointKeys[0];
+    if (key === undefined) return undefined;
+    return { id: newId(), ...claim, mac: signCheckpoint(key, claim) };
+  }
+
+  /** See verifyAuditChain. */
+  verify(expected: readonly { seq: number; hash: string }[] = []): Promise<VerifyReport> {
+    return verifyAuditChain(this.repository, this.checkpointKeys, expected);
   }
 
   /**
@@ -58,7 +114,14 @@ export class AuditService {
    */
   async prune(retentionMs: number, now = Date.now()): Promise<number> {
     const cutoff = now - retentionMs;
-    const pruned = await this.repository.deleteBefore(cutoff);
+    if (this.checkpointKeys.length === 0) {
+      this.log.warn(
+        'audit pruned without AUDIT_CHECKPOINT_KEY: the chain cannot verify past the cut',
+      );
+    }
+    const pruned = await this.repository.pruneBefore(cutoff, (cut) =>
+      this.sign({ ...cut, at: now, kind: 'prune' }),
+    );
     if (pruned > 0) {
       await this.record(
         { ip: null, userAgent: null },
@@ -92,11 +155,35 @@ export class AuditService {
    * thousands of rows never holds one huge result in the driver at once.
    */
   async *each(filter: AuditFilter, max: number): AsyncGenerator<AuditEvent> {
+    for await (const row of this.eachRow(filter, max)) yield toAuditEvent(row);
+  }
+
+  /** As `each`, in the OCSF schema of docs/audit-export.md. */
+  async *eachOcsf(filter: AuditFilter, max: number): AsyncGenerator<string> {
+    for await (const row of this.eachRow(filter, max)) yield JSON.stringify(toOcsf(row));
+  }
+
+  /**
+   * Sealed events in chain order from time `sinceMs` (or after sequence `afterSeq`, a SIEM's
+   * cursor), as OCSF JSON lines: what `audit export` streams.
+   */
+  async *exportSince(options: { sinceMs?: number; afterSeq?: number }): AsyncGenerator<string> {
+    let afterSeq = options.afterSeq ?? 0;
+    for (;;) {
+      const rows = await this.repository.sealedAfter(afterSeq, 500, options.sinceMs);
+      for (const row of rows) yield JSON.stringify(toOcsf(row));
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < 500) return;
+      afterSeq = Number(last.seq);
+    }
+  }
+
+  private async *eachRow(filter: AuditFilter, max: number): AsyncGenerator<AuditRow> {
     let after: { at: number; id: string } | undefined;
     let remaining = max;
     while (remaining > 0) {
       const rows = await this.repository.list(Math.min(500, remaining), after, filter);
-      for (const row of rows) yield toAuditEvent(row);
+      yield* rows;
       const last = rows.at(-1);
       if (last === undefined || rows.length < Math.min(500, remaining)) return;
       remaining -= rows.length;

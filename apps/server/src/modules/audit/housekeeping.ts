@@ -8,7 +8,7 @@ export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
 export interface HousekeepingDeps {
   sessions: Pick<SessionRepository, 'deleteExpired'>;
   counters: Pick<DbCounterStore, 'deleteExpired'>;
-  audit: Pick<AuditService, 'prune'>;
+  audit: Pick<AuditService, 'prune' | 'checkpointIfDue'>;
   /** AUDIT_RETENTION_DAYS in milliseconds. */
   auditRetentionMs: number;
   log: Pick<FastifyBaseLogger, 'warn'>;
@@ -24,8 +24,9 @@ export interface HousekeepingReport {
 /**
  * Retention, run hourly by every instance (the deletes are idempotent, so instances need no
  * coordination): expired sessions and tokens, expired throttle counters (one row per attempted
- * email would otherwise stay forever), and audit events past their retention, which leave an
- * `audit_pruned` event behind. Each task runs even when another fails.
+ * email would otherwise stay forever), audit events past their retention, which leave an
+ * `audit_pruned` event and a signed checkpoint at the cut behind, and the hourly signed checkpoint
+ * of the audit chain's head (ADR 017). Each task runs even when another fails.
  */
 export async function runHousekeeping(
   deps: HousekeepingDeps,
@@ -34,7 +35,12 @@ export async function runHousekeeping(
   const [sessions, counters, audit, ...others] = await Promise.allSettled([
     deps.sessions.deleteExpired(now),
     deps.counters.deleteExpired(now),
-    deps.audit.prune(deps.auditRetentionMs, now),
+    // Prune first: its cut is signed, then the hourly checkpoint signs the head.
+    (async () => {
+      const pruned = await deps.audit.prune(deps.auditRetentionMs, now);
+      await deps.audit.checkpointIfDue(now);
+      return pruned;
+    })(),
     ...(deps.expiring ?? []).map((store) => store.deleteExpired(now)),
   ]);
   const tasks = {

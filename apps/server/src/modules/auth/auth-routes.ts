@@ -4,14 +4,17 @@ import { z } from 'zod';
 import {
   currentSessionResponseSchema,
   loginBodySchema,
+  sessionResponseSchema,
   type LoginBody,
 } from '@portcullis/contract/auth';
+import { noContentSchema } from '@portcullis/contract/common';
 import { requestContext } from '../../lib/request-context.js';
 import { CLEAR_SITE_DATA_ON_LOGOUT, cookieNames, refreshCookieOf } from '../../plugins/cookies.js';
 import { principalToUser } from '../users/user-view.js';
 import type { IssuedSession } from '../identity/session-service.js';
 import type { AuthService } from './auth-service.js';
 import { signInResponseSchema } from '@portcullis/contract/second-factors';
+import { PROVIDER_LOGOUT_HEADER } from '@portcullis/contract/federation';
 import { answerSignIn, deviceIdOf } from './sign-in-answer.js';
 import { clearSessionCookies, setSessionCookies } from './session-cookies.js';
 
@@ -59,7 +62,10 @@ export function registerAuthRoutes(
 
   app.post(
     '/api/refresh',
-    { config: { access: 'public' }, schema: { body: emptyBody } },
+    {
+      config: { access: 'public' },
+      schema: { body: emptyBody, response: { 200: sessionResponseSchema } },
+    },
     async (request, reply) => {
       try {
         // The CSRF binding cookie tells the browser the successor went to from any other one.
@@ -79,13 +85,20 @@ export function registerAuthRoutes(
 
   app.post(
     '/api/logout',
-    { config: { access: 'public' }, schema: { body: emptyBody } },
+    {
+      config: { access: 'public' },
+      schema: { body: emptyBody, response: { 204: noContentSchema } },
+    },
     async (request, reply) => {
-      await auth.logout(
+      const ended = await auth.logout(
         request.cookies[cookieNames.access],
         refreshCookieOf(request),
         requestContext(request),
       );
+      // The provider's session too (ADR 016): the web app navigates there after the 204.
+      if (ended.providerLogoutUrl !== undefined) {
+        reply.header(PROVIDER_LOGOUT_HEADER, ended.providerLogoutUrl);
+      }
       clearSessionCookies(reply);
       reply.rotateCsrfBinding();
       // Whatever this browser cached or stored while signed in goes with the session.

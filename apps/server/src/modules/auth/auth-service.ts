@@ -47,6 +47,11 @@ export class AuthService {
       verifications: VerificationStore;
       notices: SecurityNotices;
       factors: SecondFactorService;
+      /** Where a provider's own session is ended after ours (RP-initiated logout, ADR 016). */
+      providerLogout?: {
+        endSessionUrl(sessionId: string): Promise<string | undefined>;
+        sessionStarted(sessionId: string, pendingToken: string | undefined): Promise<void>;
+      };
     },
   ) {}
 
@@ -126,6 +131,40 @@ export class AuthService {
     return this.finishSignIn(user, outcome, context, deviceId);
   }
 
+  /**
+   * A provider proved the user (ADR 016): the first factor is `fed`, plus whatever second factor a
+   * provider the operator trusts asserted. From here it is the password's path: the pending
+   * sign-in decides whether a Portcullis second factor is still owed, then one session start.
+   */
+  async signInWithProvider(
+    input: { userId: string; providerAmr: readonly AuthMethod[]; persistent: boolean },
+    context: RequestContext,
+    deviceId: string,
+  ): Promise<SignInResult> {
+    const { users, signIns, audit } = this.deps;
+    const user = await users.findById(input.userId);
+    if (user === undefined || user.disabled_at !== null) {
+      await audit.record(context, {
+        type: 'login_failed',
+        outcome: 'failure',
+        actorId: input.userId,
+        actorEmail: user?.email ?? null,
+        detail: 'provider: account disabled',
+      });
+      throw new AppError('invalid_credentials');
+    }
+    const outcome = await signIns.begin(user.id, 'fed', input.persistent, input.providerAmr);
+    if (outcome.kind === 'pending') {
+      return {
+        kind: 'pending',
+        token: outcome.token,
+        methods: await this.deps.factors.methodsFor(user.id),
+        expiresAt: outcome.expiresAt,
+      };
+    }
+    return this.finishSignIn(user, outcome, context, deviceId);
+  }
+
   /** The user a pending sign-in belongs to (for a passkey's allow-list), if it is still live. */
   pendingUser(token: string): Promise<string | undefined> {
     return this.deps.signIns.userFor(token);
@@ -137,12 +176,16 @@ export class AuthService {
     outcome: Extract<SignInOutcome, { kind: 'complete' }>,
     context: RequestContext,
     deviceId: string,
+    /** The pending sign-in this completes, if it had a second step. */
+    pendingToken?: string,
   ): Promise<SignInResult> {
     const { users, sessions, audit, notices } = this.deps;
     const issued = await sessions.start(user.id, outcome.authentication, context, {
       persistent: outcome.persistent,
       role: user.role,
     });
+    // A provider sign-in that owed a second factor: its provider session is tied to this one now.
+    await this.deps.providerLogout?.sessionStarted(issued.sessionId, pendingToken);
     await users.recordSignIn(user.id, Date.now());
     await audit.record(context, {
       type: 'login_succeeded',
@@ -195,7 +238,7 @@ export class AuthService {
     await throttle.recordSuccess(admission.attempt);
     const outcome = await signIns.continue(pendingToken, 'otp');
     if (outcome.kind !== 'complete') throw new AppError('unauthenticated');
-    return this.finishSignIn(user, outcome, context, deviceId);
+    return this.finishSignIn(user, outcome, context, deviceId, pendingToken);
   }
 
   /**
@@ -240,7 +283,13 @@ export class AuthService {
         ? await signIns.continue(input.pendingToken, proven.method)
         : await signIns.begin(user.id, proven.method, input.remember);
     if (outcome.kind !== 'complete') throw new AppError('unauthenticated');
-    return this.finishSignIn(user, outcome, context, deviceId);
+    return this.finishSignIn(
+      user,
+      outcome,
+      context,
+      deviceId,
+      input.pendingToken !== undefined && pendingUser === user.id ? input.pendingToken : undefined,
+    );
   }
 
   /**
@@ -359,18 +408,24 @@ export class AuthService {
     return this.deps.sessions.authenticate(accessToken);
   }
 
-  /** Ends the session named by the access token or, failing that, by the refresh token. */
+  /**
+   * Ends the session named by the access token or, failing that, by the refresh token. For a
+   * session from a provider with RP-initiated logout, answers the provider's end-session URL.
+   */
   async logout(
     accessToken: string | undefined,
     refreshToken: string | undefined,
     context: RequestContext,
-  ): Promise<void> {
-    const { sessions, audit } = this.deps;
+  ): Promise<{ providerLogoutUrl?: string }> {
+    const { sessions, audit, providerLogout } = this.deps;
     const session =
       sessions.sessionOf(accessToken) ?? (await sessions.sessionOfRefreshToken(refreshToken));
-    if (session === undefined) return;
+    if (session === undefined) return {};
+    // Looked up first: the session's provider link is read while the session still exists.
+    const providerLogoutUrl = await providerLogout?.endSessionUrl(session.sessionId);
     await sessions.revoke(session.sessionId);
     await audit.record(context, { type: 'logout', outcome: 'success', actorId: session.userId });
+    return providerLogoutUrl === undefined ? {} : { providerLogoutUrl };
   }
 
   /**

@@ -11,6 +11,7 @@ import { KnownDeviceRepository } from '../account/known-device-repository.js';
 import { AdminService } from '../admin/admin-service.js';
 import { AuditRepository } from '../audit/audit-repository.js';
 import { AuditService } from '../audit/audit-service.js';
+import { loadAuditCheckpointKeys } from '../audit/checkpoint-keys.js';
 import { AuthService } from '../auth/auth-service.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { SessionRepository } from '../auth/session-repository.js';
@@ -26,6 +27,9 @@ import { SecondFactorService } from '../second-factors/second-factor-service.js'
 import { PendingSignIns } from './pending-sign-in.js';
 import { SessionService } from './session-service.js';
 import { VerificationStore } from './verification-store.js';
+import { FederationRepository } from '../federation/federation-repository.js';
+import { FederationService } from '../federation/federation-service.js';
+import { ProviderRegistry } from '../federation/provider-registry.js';
 
 export type IdentityCore = ReturnType<typeof createIdentityCore>;
 
@@ -50,7 +54,9 @@ export function createIdentityCore(deps: {
   const users = new UserRepository(db);
   const sessionRepository = new SessionRepository(db);
   const durableCounters = new DbCounterStore(db);
-  const audit = new AuditService(new AuditRepository(db), deps.log);
+  const audit = new AuditService(new AuditRepository(db), deps.log, {
+    checkpointKeys: loadAuditCheckpointKeys(config),
+  });
   const sessionState = new SessionStateService(sessionRepository, deps.invalidationBus);
   const throttle = new LoginThrottle(
     { fast: deps.fastCounters, durable: durableCounters },
@@ -119,6 +125,24 @@ export function createIdentityCore(deps: {
     verifications,
     notices: account,
     factors,
+    // Resolved at sign-out, after `federation` below exists.
+    providerLogout: {
+      endSessionUrl: (sessionId: string): Promise<string | undefined> =>
+        federation.endSessionUrl(sessionId, `${config.publicOrigin}/sign-in`),
+      sessionStarted: (sessionId: string, pendingToken: string | undefined): Promise<void> =>
+        federation.sessionStarted(sessionId, pendingToken),
+    },
+  });
+  // Sign-in with providers (ADR 016): it ends in `auth`, through the same pending sign-in.
+  const federation = new FederationService({
+    registry: new ProviderRegistry(config.federation.providers, config.publicOrigin),
+    repository: new FederationRepository(db),
+    users,
+    auth,
+    sessions,
+    audit,
+    counters: deps.fastCounters,
+    registrationOpen: config.federation.registrationOpen,
   });
   const deletion = new AccountDeletion({ users, sessionState, audit, notices: account });
   const admin = new AdminService({ users, sessions, audit, throttle, account, deletion, factors });
@@ -138,5 +162,6 @@ export function createIdentityCore(deps: {
     admin,
     deletion,
     factors,
+    federation,
   };
 }

@@ -4,9 +4,10 @@ import { newBearerSecret, sha256 } from '../../lib/random.js';
 
 /**
  * How a user proved who they are, in the vocabulary of OpenID Connect's `amr` (RFC 8176): `pwd`
- * a password, `otp` a one-time code, `hwk`/`swk` a passkey, `fed` a federated provider.
+ * a password, `otp` a one-time code, `hwk`/`swk` a passkey, `fed` a federated provider, `mfa`
+ * several factors asserted by a provider the operator trusts (ADR 016).
  */
-export type AuthMethod = 'pwd' | 'otp' | 'hwk' | 'swk' | 'fed';
+export type AuthMethod = 'pwd' | 'otp' | 'hwk' | 'swk' | 'fed' | 'mfa';
 
 /** Recorded on the session: which methods, and when the user last actively authenticated. */
 export interface Authentication {
@@ -46,9 +47,17 @@ export class PendingSignIns {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The first factor succeeded: either the sign-in is complete or the next steps are named. */
-  async begin(userId: string, method: AuthMethod, persistent = false): Promise<SignInOutcome> {
-    return this.advance(userId, [method], this.now(), undefined, persistent);
+  /**
+   * The first factor succeeded: either the sign-in is complete or the next steps are named.
+   * `alsoAsserted`: further methods a trusted provider vouched for in the same step (its `amr`).
+   */
+  async begin(
+    userId: string,
+    method: AuthMethod,
+    persistent = false,
+    alsoAsserted: readonly AuthMethod[] = [],
+  ): Promise<SignInOutcome> {
+    return this.advance(userId, [method, ...alsoAsserted], this.now(), undefined, persistent);
   }
 
   /** A further method succeeded for the pending sign-in held by `token`. */

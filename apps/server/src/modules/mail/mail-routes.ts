@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { adminMailQuerySchema, type AdminMailQuery } from '@portcullis/contract/mail';
+import {
+  adminMailListResponseSchema,
+  adminMailQuerySchema,
+  type AdminMailQuery,
+} from '@portcullis/contract/mail';
 import type { MailService } from './mail-service.js';
 
 const adminOnly = ['admin'] as const;
@@ -8,7 +12,13 @@ export function registerMailRoutes(app: FastifyInstance, deps: { mail: MailServi
   // Messages that keep failing show here, so an admin learns that mail is not reaching people.
   app.get<{ Querystring: AdminMailQuery }>(
     '/api/admin/mail',
-    { config: { access: adminOnly }, schema: { querystring: adminMailQuerySchema } },
+    {
+      config: { access: adminOnly },
+      schema: {
+        querystring: adminMailQuerySchema,
+        response: { 200: adminMailListResponseSchema },
+      },
+    },
     async (request) => ({ messages: await deps.mail.listForAdmin(request.query) }),
   );
 }

@@ -3,9 +3,15 @@ import type { FeatureModule } from '../feature-module.js';
 import { NotesRepository } from './notes-repository.js';
 import { NotesService } from './notes-service.js';
 import { z } from 'zod';
-import { paginationQuerySchema, type PaginationQuery } from '@portcullis/contract/common';
+import {
+  noContentSchema,
+  paginationQuerySchema,
+  type PaginationQuery,
+} from '@portcullis/contract/common';
 import {
   createNoteBodySchema,
+  noteListResponseSchema,
+  noteSchema,
   updateNoteBodySchema,
   type CreateNoteBody,
   type UpdateNoteBody,
@@ -28,7 +34,13 @@ export function registerNotesRoutes(app: FastifyInstance, deps: { notes: NotesSe
 
   app.get<{ Querystring: PaginationQuery }>(
     '/api/notes',
-    { config: { access: 'authenticated' }, schema: { querystring: paginationQuerySchema } },
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        querystring: paginationQuerySchema,
+        response: { 200: noteListResponseSchema },
+      },
+    },
     async (request) => {
       const page = await notes.list(
         requireAuth(request).userId,
@@ -41,7 +53,10 @@ export function registerNotesRoutes(app: FastifyInstance, deps: { notes: NotesSe
 
   app.post<{ Body: CreateNoteBody }>(
     '/api/notes',
-    { config: { access: writers }, schema: { body: createNoteBodySchema } },
+    {
+      config: { access: writers },
+      schema: { body: createNoteBodySchema, response: { 201: noteSchema } },
+    },
     async (request, reply) => {
       const note = await notes.create(requireAuth(request).userId, request.body);
       return reply.code(201).send(note);
@@ -50,7 +65,10 @@ export function registerNotesRoutes(app: FastifyInstance, deps: { notes: NotesSe
 
   app.get<{ Params: NoteParams }>(
     '/api/notes/:id',
-    { config: { access: 'authenticated' }, schema: { params: noteParamsSchema } },
+    {
+      config: { access: 'authenticated' },
+      schema: { params: noteParamsSchema, response: { 200: noteSchema } },
+    },
     (request) => notes.get(requireAuth(request).userId, request.params.id),
   );
 
@@ -58,14 +76,21 @@ export function registerNotesRoutes(app: FastifyInstance, deps: { notes: NotesSe
     '/api/notes/:id',
     {
       config: { access: writers },
-      schema: { params: noteParamsSchema, body: updateNoteBodySchema },
+      schema: {
+        params: noteParamsSchema,
+        body: updateNoteBodySchema,
+        response: { 200: noteSchema },
+      },
     },
     (request) => notes.update(requireAuth(request).userId, request.params.id, request.body),
   );
 
   app.delete<{ Params: NoteParams }>(
     '/api/notes/:id',
-    { config: { access: writers }, schema: { params: noteParamsSchema } },
+    {
+      config: { access: writers },
+      schema: { params: noteParamsSchema, response: { 204: noContentSchema } },
+    },
     async (request, reply) => {
       await notes.delete(requireAuth(request).userId, request.params.id);
       return reply.code(204).send();

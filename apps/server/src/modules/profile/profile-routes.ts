@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { FeatureModule } from '../feature-module.js';
+import { sessionResponseSchema } from '@portcullis/contract/auth';
+import { noContentSchema } from '@portcullis/contract/common';
 import {
   changePasswordBodySchema,
+  secureDataResponseSchema,
   updateProfileBodySchema,
   type ChangePasswordBody,
   type UpdateProfileBody,
@@ -29,7 +32,10 @@ export function registerProfileRoutes(
   // Every change to these fields invalidates that state (see PATCH below and the admin role change).
   app.get(
     '/api/profile',
-    { config: { access: 'authenticated', allowWithoutSecondFactor: true } },
+    {
+      config: { access: 'authenticated', allowWithoutSecondFactor: true },
+      schema: { response: { 200: sessionResponseSchema } },
+    },
     (request) => {
       const auth = requireAuth(request);
       return { user: principalToUser(auth) };
@@ -39,7 +45,10 @@ export function registerProfileRoutes(
   // Guests are read-only: they may read their profile but not change it.
   app.patch<{ Body: UpdateProfileBody }>(
     '/api/profile',
-    { config: { access: ['user', 'admin'] }, schema: { body: updateProfileBodySchema } },
+    {
+      config: { access: ['user', 'admin'] },
+      schema: { body: updateProfileBodySchema, response: { 200: sessionResponseSchema } },
+    },
     async (request) => {
       const { userId } = requireAuth(request);
       await deps.users.updateName(userId, request.body.name);
@@ -55,7 +64,10 @@ export function registerProfileRoutes(
     '/api/profile/password',
     {
       config: { access: 'authenticated' },
-      schema: { body: changePasswordBodySchema(deps.passwordMinLength) },
+      schema: {
+        body: changePasswordBodySchema(deps.passwordMinLength),
+        response: { 204: noContentSchema },
+      },
     },
     async (request, reply) => {
       const issued = await deps.auth.changePassword(
@@ -70,15 +82,22 @@ export function registerProfileRoutes(
     },
   );
 
-  app.get('/api/secure-data', { config: { access: 'authenticated' } }, (request) => {
-    const auth = requireAuth(request);
-    return {
-      message: `Only signed-in users can read this, ${auth.name}.`,
-      userId: auth.userId,
-      role: auth.role,
-      serverTime: new Date().toISOString(),
-    };
-  });
+  app.get(
+    '/api/secure-data',
+    {
+      config: { access: 'authenticated' },
+      schema: { response: { 200: secureDataResponseSchema } },
+    },
+    (request) => {
+      const auth = requireAuth(request);
+      return {
+        message: `Only signed-in users can read this, ${auth.name}.`,
+        userId: auth.userId,
+        role: auth.role,
+        serverTime: new Date().toISOString(),
+      };
+    },
+  );
 }
 
 export const profileModule: FeatureModule = {

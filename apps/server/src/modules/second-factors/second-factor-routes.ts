@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { idParamsSchema } from '@portcullis/contract/common';
+import { idParamsSchema, noContentSchema } from '@portcullis/contract/common';
 import {
   confirmTotpBodySchema,
   factorsResponseSchema,
+  passkeyRegisteredResponseSchema,
   passkeyReauthenticateBodySchema,
   passkeySignInBodySchema,
   reauthenticateBodySchema,
@@ -169,7 +170,10 @@ export function registerSecondFactorRoutes(
 
   app.delete(
     '/api/account/totp',
-    { config: { access: 'authenticated', recentAuthentication: true } },
+    {
+      config: { access: 'authenticated', recentAuthentication: true },
+      schema: { response: { 204: noContentSchema } },
+    },
     async (request, reply) => {
       const user = requireAuth(request);
       await factors.removeTotp(
@@ -217,7 +221,13 @@ export function registerSecondFactorRoutes(
 
   app.post<{ Body: RegisterPasskeyBody }>(
     '/api/account/passkeys',
-    { config: enrolment, schema: { body: registerPasskeyBodySchema } },
+    {
+      config: enrolment,
+      schema: {
+        body: registerPasskeyBodySchema,
+        response: { 201: passkeyRegisteredResponseSchema },
+      },
+    },
     async (request, reply) => {
       const user = requireAuth(request);
       const registered = await factors.registerPasskey(
@@ -237,7 +247,11 @@ export function registerSecondFactorRoutes(
     '/api/account/passkeys/:id',
     {
       config: { access: 'authenticated' },
-      schema: { params: idParamsSchema, body: renamePasskeyBodySchema },
+      schema: {
+        params: idParamsSchema,
+        body: renamePasskeyBodySchema,
+        response: { 204: noContentSchema },
+      },
     },
     async (request, reply) => {
       await factors.renamePasskey(
@@ -253,7 +267,7 @@ export function registerSecondFactorRoutes(
     '/api/account/passkeys/:id',
     {
       config: { access: 'authenticated', recentAuthentication: true },
-      schema: { params: idParamsSchema },
+      schema: { params: idParamsSchema, response: { 204: noContentSchema } },
     },
     async (request, reply) => {
       const user = requireAuth(request);

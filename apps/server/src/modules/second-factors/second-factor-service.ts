@@ -47,7 +47,8 @@ interface PasskeyData {
 }
 
 /** The methods a second step accepts, in RFC 8176's words: a code is `otp`, a passkey a key. */
-const strongMethods: readonly AuthMethod[] = ['otp', 'hwk', 'swk'];
+// `mfa`: a provider the operator trusts (trustAmr) asserted several factors (ADR 016).
+const strongMethods: readonly AuthMethod[] = ['otp', 'hwk', 'swk', 'mfa'];
 
 /**
  * TOTP keys (encrypted at rest), recovery codes (hashed) and passkeys: enrolment, listing and

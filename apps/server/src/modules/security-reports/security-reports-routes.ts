@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { noContentSchema } from '@portcullis/contract/common';
 import {
   CSP_REPORTS_PATH,
   cspReportRequestSchema,
@@ -50,7 +51,7 @@ export function registerSecurityReportsRoutes(
         // `report-uri`, in no-cors mode: the route must accept them without one (ADR 012). It
         // changes no state but a log line and a counter, so a forged report gains nothing.
         config: { access: 'public', csrf: false },
-        schema: { body: cspReportRequestSchema },
+        schema: { body: cspReportRequestSchema, response: { 204: noContentSchema } },
         onRequest: consumeReportAllowance,
       },
       async (request, reply) => {

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
   idParamsSchema,
+  noContentSchema,
   paginationQuerySchema,
   type PaginationQuery,
 } from '@portcullis/contract/common';
 import {
+  accountExportSchema,
   activityListResponseSchema,
   deleteAccountBodySchema,
   revokedSessionsResponseSchema,
@@ -44,7 +46,7 @@ export function registerSecurityRoutes(
     '/api/account/sessions/:id',
     {
       config: { access: 'authenticated', allowUnverified: true },
-      schema: { params: idParamsSchema },
+      schema: { params: idParamsSchema, response: { 204: noContentSchema } },
     },
     async (request, reply) => {
       await security.revokeSession(
@@ -85,7 +87,10 @@ export function registerSecurityRoutes(
 
   app.get(
     '/api/account/export',
-    { config: { access: ownersOnly, allowUnverified: true, recentAuthentication: true } },
+    {
+      config: { access: ownersOnly, allowUnverified: true, recentAuthentication: true },
+      schema: { response: { 200: accountExportSchema } },
+    },
     async (request, reply) => {
       const data = await security.export(requireAuth(request), requestContext(request));
       const day = data.exportedAt.slice(0, 10);
@@ -99,7 +104,7 @@ export function registerSecurityRoutes(
     '/api/account',
     {
       config: { access: ownersOnly, allowUnverified: true },
-      schema: { body: deleteAccountBodySchema },
+      schema: { body: deleteAccountBodySchema, response: { 204: noContentSchema } },
     },
     async (request, reply) => {
       await security.deleteAccount(requireAuth(request), request.body, requestContext(request));

@@ -144,7 +144,10 @@ export class UserRepository {
   }
 
   /** Changes a role unless that would leave no active admin (see changeKeepingAnAdmin). */
-  updateRoleKeepingAnAdmin(id: string, role: Role): Promise<'updated' | 'not_found' | 'last_admin'> {
+  updateRoleKeepingAnAdmin(
+    id: string,
+    role: Role,
+  ): Promise<'updated' | 'not_found' | 'last_admin'> {
     return this.changeKeepingAnAdmin(id, { role });
   }
 

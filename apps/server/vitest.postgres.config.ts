@@ -1,7 +1,9 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-const conditions = ['source', ...defaultServerConditions];
+// Without Vite's `module` condition: vitest hands the conditions to Node itself, and a `module`
+// build is not always valid Node ESM (@opentelemetry/api's, which prom-client requires, is not).
+const conditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 /**
  * The integration suite a second time, on PostgreSQL and Redis (the multi-instance setup), so every

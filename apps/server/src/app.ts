@@ -29,6 +29,7 @@ import { registerErrorHandler, sendError, toAppError } from './plugins/error-han
 import { registerFetchMetadata } from './plugins/fetch-metadata.js';
 import { trackRouteMethods } from './plugins/method-not-allowed.js';
 import { createClientRateLimit, registerRateLimit } from './plugins/rate-limit.js';
+import { createAppMetrics, type AppMetrics } from './lib/app-metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { registerRoutePolicy } from './plugins/route-policy.js';
 import { registerRequestLog } from './plugins/request-log.js';
@@ -38,6 +39,13 @@ import { registerZodValidation } from './plugins/validation.js';
 
 /** The API's version in the OpenAPI document; bumped with any incompatible change. */
 const API_VERSION = '1.0.0';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry and instruments (served by server.ts on METRICS_PORT). */
+    metrics: AppMetrics;
+  }
+}
 
 /** ASVS 13.1.3: a request body larger than this is refused with 413 before it is buffered. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -136,6 +144,8 @@ export async function buildApp(
     options.mailNotice === undefined ? {} : { notice: options.mailNotice },
   );
   const { mail } = mailQueue;
+  const appMetrics = createAppMetrics();
+  app.decorate('metrics', appMetrics);
   const identity = createIdentityCore({
     db,
     config,
@@ -145,8 +155,45 @@ export async function buildApp(
     fastCounters,
     invalidationBus: bus,
     mail,
+    onAuditEvent: (record) => {
+      appMetrics.auditEvents.inc({ type: record.type, outcome: record.outcome });
+    },
   });
   const { sessionRepository, audit, sessionState, auth } = identity;
+  appMetrics.gauge(
+    'hash_queue_active',
+    'Password hashes running',
+    () => identity.hasher.load().active,
+  );
+  appMetrics.gauge(
+    'hash_queue_waiting',
+    'Password hashes waiting for a slot',
+    () => identity.hasher.load().waiting,
+  );
+  appMetrics.gauge(
+    'session_cache_entries',
+    'Sessions held in this instance’s cache',
+    () => sessionState.cachedSessions,
+  );
+  appMetrics.gauge(
+    'mail_queue_pending',
+    'Messages waiting to be sent (all instances)',
+    async () => {
+      const row = await db
+        .selectFrom('mail_outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', 'in', ['pending', 'sending'])
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+  );
+  // Labels from the server's own vocabulary only: the matched route's pattern, never the URL.
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    appMetrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    appMetrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    done();
+  });
   // Changes made by the operator's CLI reach this instance through the database (ADR 009).
   const cliInvalidations = new InvalidationLogFollower(
     new DbInvalidationLog(db),

@@ -107,6 +107,8 @@ const envSchema = z.object({
   MAX_REQUESTS_PER_SOCKET: intFromEnv(1, 1_000_000).default(1000),
   TLS_HANDSHAKE_TIMEOUT_SECONDS: intFromEnv(1, 120).default(10),
   MAX_CONNECTIONS_PER_CLIENT: intFromEnv(1, 100_000).default(64),
+  METRICS_PORT: intFromEnv(0, 65535).default(0),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FILE: z.string().min(1).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).default(10),
@@ -165,6 +167,8 @@ export interface AppConfig {
   csrfSecrets: string[] | undefined;
   /** Keys for secrets stored encrypted (TOTP keys), newest first; generated on localhost. */
   encryptionKeys: string[] | undefined;
+  /** Prometheus metrics on a listener of their own; port 0 means none. */
+  metrics: { port: number; host: string };
   /** Roles that must have a second factor before they can do anything else. */
   mfaRequiredRoles: Role[];
   mail: MailConfig;
@@ -533,6 +537,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     csrfSecrets,
     encryptionKeys,
     mfaRequiredRoles,
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     mail,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     sessions: {

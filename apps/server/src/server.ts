@@ -8,6 +8,7 @@ import { applyConnectionTimeouts, limitConnectionsPerClient } from './lib/connec
 import { ensureDevCertificate } from './lib/dev-certificate.js';
 import { redirectTarget } from './lib/redirect-target.js';
 import { hashConcurrencyForThreadPool } from './lib/thread-pool.js';
+import { startMetricsListener } from './lib/app-metrics.js';
 import { TLS_CIPHERS, TLS_MIN_VERSION } from './lib/tls-policy.js';
 
 /**
@@ -112,6 +113,12 @@ async function main(): Promise<void> {
       },
       config.rateLimit.ipv6PrefixLength,
     );
+  }
+  // Metrics on their own listener (loopback by default), never on the public port.
+  if (config.metrics.port !== 0) {
+    const metricsServer = await startMetricsListener(app.metrics.registry, config.metrics);
+    metricsServer.unref();
+    app.log.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics listening');
   }
   app.log.info(
     { origin: config.publicOrigin, tls: https !== undefined, trustProxy: config.trustProxy },

@@ -82,6 +82,8 @@ export interface PasswordHasher {
    * Authentication Cheat Sheet).
    */
   verifyAgainstDummy(password: string): Promise<void>;
+  /** Hashes running and waiting now (the metrics' queue depth). */
+  load(): { active: number; waiting: number };
 }
 
 type StoredHashFormat =
@@ -270,5 +272,6 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     hash: (password) => runForClient(() => argon2Hash(password, argon2Options)),
     verify,
     verifyAgainstDummy,
+    load: () => ({ active: queue.active, waiting: queue.waiting }),
   };
 }

@@ -35,12 +35,20 @@ export class AuditService {
     private readonly repository: AuditRepository,
     private readonly log: FastifyBaseLogger,
     /** AUDIT_CHECKPOINT_KEY, newest first; without keys no checkpoint is signed (ADR 017). */
-    options: { checkpointKeys?: readonly string[] } = {},
+    options: {
+      checkpointKeys?: readonly string[];
+      /** Told of every event (the metrics count them by type and outcome). */
+      onEvent?: (record: AuditRecord) => void;
+    } = {},
   ) {
     this.checkpointKeys = options.checkpointKeys ?? [];
+    this.onEvent = options.onEvent;
   }
 
+  private readonly onEvent: ((record: AuditRecord) => void) | undefined;
+
   async record(context: AuditContext, record: AuditRecord): Promise<void> {
+    this.onEvent?.(record);
     const row: AuditRow = {
       id: newId(),
       at: Date.now(),

@@ -10,7 +10,7 @@ import { AccountService } from '../account/account-service.js';
 import { KnownDeviceRepository } from '../account/known-device-repository.js';
 import { AdminService } from '../admin/admin-service.js';
 import { AuditRepository } from '../audit/audit-repository.js';
-import { AuditService } from '../audit/audit-service.js';
+import { AuditService, type AuditRecord } from '../audit/audit-service.js';
 import { loadAuditCheckpointKeys } from '../audit/checkpoint-keys.js';
 import { AuthService } from '../auth/auth-service.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
@@ -49,13 +49,17 @@ export function createIdentityCore(deps: {
   fastCounters: CounterStore;
   invalidationBus: InvalidationBus;
   mail: MailService;
+  /** Told of every audit event (the server's metrics). */
+  onAuditEvent?: (record: AuditRecord) => void;
 }) {
   const { db, config } = deps;
+  const hasher = createPasswordHasher(config.hashing);
   const users = new UserRepository(db);
   const sessionRepository = new SessionRepository(db);
   const durableCounters = new DbCounterStore(db);
   const audit = new AuditService(new AuditRepository(db), deps.log, {
     checkpointKeys: loadAuditCheckpointKeys(config),
+    ...(deps.onAuditEvent === undefined ? {} : { onEvent: deps.onAuditEvent }),
   });
   const sessionState = new SessionStateService(sessionRepository, deps.invalidationBus);
   const throttle = new LoginThrottle(
@@ -65,7 +69,7 @@ export function createIdentityCore(deps: {
   );
   const passwords = new PasswordCredentials({
     credentials: new CredentialRepository(db),
-    hasher: createPasswordHasher(config.hashing),
+    hasher,
     policy: createPasswordPolicy({ minLength: config.passwordMinLength }),
   });
   const verifications = new VerificationStore(db);
@@ -147,6 +151,7 @@ export function createIdentityCore(deps: {
   const deletion = new AccountDeletion({ users, sessionState, audit, notices: account });
   const admin = new AdminService({ users, sessions, audit, throttle, account, deletion, factors });
   return {
+    hasher,
     users,
     sessionRepository,
     durableCounters,

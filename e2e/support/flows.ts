@@ -121,3 +121,21 @@ export function focused(page: Page): Promise<string> {
     return `${element.getAttribute('role') ?? element.tagName.toLowerCase()}: ${text}`;
   });
 }
+
+/**
+ * The password step alone, for an account with a second factor: the page then asks for the
+ * second step instead of signing in, so there is no "Sign out" button to wait for.
+ */
+export async function submitPassword(page: Page, user: Credentials): Promise<void> {
+  if (new URL(page.url()).pathname !== '/sign-in') await page.goto('/sign-in');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+}
+
+/** The header's "Sign out", ending on the sign-in page that says so. */
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+}

@@ -8,6 +8,7 @@ import type { ZodType } from 'zod';
 import { ApiError, isAbortError } from './api-error';
 import { getCsrfToken, invalidateCsrfToken } from './csrf-token';
 import { emitSessionEvent } from './session-events';
+import { stepUp } from './step-up';
 import { announceSessionChange, renewSession, sessionEpoch, withRefreshLock } from './session-sync';
 import { filenameFromContentDisposition } from './content-disposition';
 import { fetchOrThrow, readJson, toApiError } from './http';
@@ -28,7 +29,10 @@ export interface RequestOptions {
 interface Retried {
   csrf: boolean;
   session: boolean;
+  stepUp: boolean;
 }
+
+const firstTry: Retried = { csrf: false, session: false, stepUp: false };
 
 async function send(path: string, options: RequestOptions, retried: Retried): Promise<Response> {
   const method = options.method ?? 'GET';
@@ -59,6 +63,12 @@ async function send(path: string, options: RequestOptions, retried: Retried): Pr
     }
     emitSessionEvent({ type: 'session-ended' });
   }
+  if (error.code === 'reauthentication_required' && !retried.stepUp && (await stepUp())) {
+    // Re-authenticating renewed the session and its CSRF binding; the request goes again as new.
+    return send(path, options, { csrf: false, session: false, stepUp: true });
+  }
+  if (error.code === 'mfa_enrollment_required')
+    emitSessionEvent({ type: 'mfa-enrollment-required' });
   if (error.code === 'forbidden') emitSessionEvent({ type: 'forbidden' });
   if (error.code === 'email_not_verified') emitSessionEvent({ type: 'email-not-verified' });
   throw error;
@@ -71,7 +81,7 @@ async function refreshSession(): Promise<User | null> {
       '/api/refresh',
       // An empty JSON object, not an absent body: the server validates every POST body.
       { method: 'POST', body: {}, renewSessionOn401: false },
-      { csrf: false, session: true },
+      { ...firstTry, session: true },
     );
     const { user } = await readJson(response, sessionResponseSchema);
     announceSessionChange('refreshed');
@@ -111,13 +121,21 @@ export async function apiJson<T>(
   schema: ZodType<T>,
   options: RequestOptions = {},
 ): Promise<T> {
-  const response = await send(path, options, { csrf: false, session: false });
+  const response = await send(path, options, firstTry);
   return readJson(response, schema);
 }
 
 /** A request answered with 204 No Content. */
 export async function apiNoContent(path: string, options: RequestOptions = {}): Promise<void> {
-  await send(path, options, { csrf: false, session: false });
+  await send(path, options, firstTry);
+}
+
+/** A 204 whose headers carry the answer (sign-out's `Provider-Logout-Location`). */
+export async function apiNoContentHeaders(
+  path: string,
+  options: RequestOptions = {},
+): Promise<Headers> {
+  return (await send(path, options, firstTry)).headers;
 }
 
 /** A file the server sends as an attachment, with the name it suggested. */
@@ -136,7 +154,7 @@ export async function apiDownload(
   fallbackFilename: string,
   options: RequestOptions = {},
 ): Promise<DownloadedFile> {
-  const response = await send(path, options, { csrf: false, session: false });
+  const response = await send(path, options, firstTry);
   try {
     const blob = await response.blob();
     return {

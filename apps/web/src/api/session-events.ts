@@ -13,6 +13,8 @@ export type SessionEvent =
   | { type: 'forbidden' }
   /** The server wants the address confirmed first; the user may have changed (a new address). */
   | { type: 'email-not-verified' }
+  /** The user's role requires a second factor they have not set up; nothing else works until then. */
+  | { type: 'mfa-enrollment-required' }
   /** Another tab signed in or out, so this tab's idea of the user is stale. */
   | { type: 'remote-signed-in' }
   | { type: 'remote-signed-out' };

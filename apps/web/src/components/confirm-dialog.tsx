@@ -22,6 +22,8 @@ interface ConfirmDialogProps {
   /** What takes focus on opening; the Cancel button unless a control needs typing into first. */
   initialFocusRef?: RefObject<HTMLElement | null>;
   error: string | undefined;
+  /** `danger` (the default) for what destroys; `primary` for a dialog that only asks to go on. */
+  tone?: 'danger' | 'primary';
   onConfirm: () => void;
   onCancel: () => void;
 }
@@ -80,7 +82,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
         <ActionButton
           type={props.confirmForm === undefined ? 'button' : 'submit'}
           form={props.confirmForm}
-          className="button button--danger"
+          className={props.tone === 'primary' ? 'button' : 'button button--danger'}
           unavailable={props.busy}
           onClick={props.confirmForm === undefined ? props.onConfirm : undefined}
         >

@@ -59,6 +59,9 @@ interface TextFieldProps extends CommonFieldProps {
   type?: 'text' | 'email' | 'password';
   autoComplete: string;
   spellCheck?: boolean;
+  /** The on-screen keyboard to offer: `numeric` for a code made of digits only. */
+  inputMode?: 'text' | 'numeric';
+  onFocus?: () => void;
   /** For a field that must take focus from outside (a dialog opening on it). */
   inputRef?: Ref<HTMLInputElement>;
 }
@@ -69,6 +72,8 @@ export function TextField({
   spellCheck,
   autoComplete,
   inputRef,
+  inputMode,
+  onFocus,
   ...props
 }: TextFieldProps) {
   const [revealed, setRevealed] = useState(false);
@@ -96,6 +101,8 @@ export function TextField({
               props.onChange(event.target.value);
             }}
             autoComplete={autoComplete}
+            inputMode={inputMode}
+            onFocus={onFocus}
             spellCheck={isPassword ? false : spellCheck}
             autoCapitalize={type === 'text' ? undefined : 'none'}
             required={!optional}

@@ -14,7 +14,13 @@ import { subscribeSessionEvents } from '../../api/session-events';
 import { invalidateCsrfToken } from '../../api/csrf-token';
 import { announceSessionChange, startSessionSync } from '../../api/session-sync';
 import { fetchCurrentUser } from '../../api/api-client';
-import { currentSessionRequest, signInRequest, signOutRequest } from './auth-api';
+import {
+  currentSessionRequest,
+  mustEnrolSecondFactorRequest,
+  signInRequest,
+  signOutRequest,
+  type SignInOutcome,
+} from './auth-api';
 
 /** Why nobody is signed in, so the sign-in page can say the right thing. */
 export type AnonymousReason = 'initial' | 'signed-out' | 'session-ended' | 'account-deleted';
@@ -27,7 +33,20 @@ export type AuthState =
 
 interface AuthContextValue {
   state: AuthState;
-  signIn: (body: LoginBody) => Promise<void>;
+  /**
+   * The password step. Resolves once signed in, or with the factors to continue with; the second
+   * step (or a passkey) then ends in `signedIn`.
+   */
+  signIn: (body: LoginBody) => Promise<SignInOutcome>;
+  /** A second step or a passkey completed the sign-in. */
+  signedIn: (user: User) => void;
+  /**
+   * The user's role requires a second factor they have not set up (MFA_REQUIRED_ROLES): the server
+   * refuses everything else, so the app keeps them on the Security page until they have one.
+   */
+  secondFactorSetupRequired: boolean;
+  /** A factor was set up: the session is read again and the rest of the app opens. */
+  secondFactorEnrolled: () => void;
   signOut: () => Promise<void>;
   /** After the user edits their own profile. */
   setUser: (user: User) => void;
@@ -71,14 +90,17 @@ function endedState(previous: AuthState, reason: AnonymousReason): AuthState {
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<AuthState>({ status: 'loading' });
+  const [secondFactorSetupRequired, setSecondFactorSetupRequired] = useState(false);
   const lastCheckedAt = useRef(0);
 
   const load = useCallback(async (signal?: AbortSignal) => {
     lastCheckedAt.current = Date.now();
     try {
       const user = await fetchCurrentUser(signal);
-      if (user === null) setState((previous) => endedState(previous, 'session-ended'));
-      else setState({ status: 'authenticated', user });
+      if (user === null) {
+        setSecondFactorSetupRequired(false);
+        setState((previous) => endedState(previous, 'session-ended'));
+      } else setState({ status: 'authenticated', user });
     } catch (error) {
       if (isAbortError(error)) return;
       // A passing outage must not sign anybody out; it only blocks a first load.
@@ -116,6 +138,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
           case 'refreshed':
             setState({ status: 'authenticated', user: event.user });
             break;
+          case 'mfa-enrollment-required':
+            // The same refusal also answers removing a required last factor; only the account's
+            // factors tell whether setup is really missing.
+            mustEnrolSecondFactorRequest().then(
+              (mustEnrol) => {
+                if (mustEnrol) setSecondFactorSetupRequired(true);
+              },
+              () => {
+                // Unknown for now: the next refusal asks again.
+              },
+            );
+            break;
           case 'forbidden':
           case 'email-not-verified':
           case 'remote-signed-in':
@@ -140,15 +174,45 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, [isAuthenticated, load]);
 
-  const signIn = useCallback(async (body: LoginBody) => {
-    const user = await signInRequest(body);
+  const signedIn = useCallback((user: User) => {
+    setSecondFactorSetupRequired(false);
     setState({ status: 'authenticated', user });
   }, []);
 
+  const signIn = useCallback(async (body: LoginBody) => {
+    const outcome = await signInRequest(body);
+    if (outcome.status !== 'signed-in') return outcome;
+    // No second step: maybe the role requires a factor this user lacks. Asked only of a confirmed
+    // address, since the server refuses everything else to an unconfirmed one.
+    let mustEnrol = false;
+    if (outcome.user.emailVerified) {
+      try {
+        mustEnrol = await mustEnrolSecondFactorRequest();
+      } catch {
+        // Only a head start: the server's refusal on the next request says the same.
+      }
+    }
+    setSecondFactorSetupRequired(mustEnrol);
+    setState({ status: 'authenticated', user: outcome.user });
+    return outcome;
+  }, []);
+
   const signOut = useCallback(async () => {
-    await signOutRequest();
+    const providerLogout = await signOutRequest();
+    if (providerLogout !== null) {
+      // The provider's own session ends on its page, which sends the browser back to /sign-in.
+      // This page stays as it is until the browser leaves: a route change now could cancel that.
+      window.location.assign(providerLogout);
+      return;
+    }
+    setSecondFactorSetupRequired(false);
     setState({ status: 'anonymous', reason: 'signed-out' });
   }, []);
+
+  const secondFactorEnrolled = useCallback(() => {
+    setSecondFactorSetupRequired(false);
+    void load();
+  }, [load]);
 
   const setUser = useCallback((user: User) => {
     setState({ status: 'authenticated', user });
@@ -187,6 +251,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () => ({
       state,
       signIn,
+      signedIn,
+      secondFactorSetupRequired: secondFactorSetupRequired && state.status === 'authenticated',
+      secondFactorEnrolled,
       signOut,
       setUser,
       userChanged,
@@ -197,6 +264,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [
       state,
       signIn,
+      signedIn,
+      secondFactorSetupRequired,
+      secondFactorEnrolled,
       signOut,
       setUser,
       userChanged,

@@ -8,6 +8,9 @@ import { useAuth } from './auth-context';
 import { ForbiddenPage } from './forbidden-page';
 import type { SignInNotice } from './sign-in-notice';
 
+/** Where a second factor is set up. */
+export const securityPagePath = '/profile/security';
+
 interface RequireAuthProps {
   children: ReactNode;
   /** Roles allowed in; any signed-in user when absent. */
@@ -16,7 +19,7 @@ interface RequireAuthProps {
 
 /** Guards a screen: anonymous visitors go to sign-in and come back here afterwards. */
 export function RequireAuth({ children, roles }: RequireAuthProps) {
-  const { state, reload } = useAuth();
+  const { state, reload, secondFactorSetupRequired } = useAuth();
   const location = useLocation();
 
   switch (state.status) {
@@ -45,6 +48,10 @@ export function RequireAuth({ children, roles }: RequireAuthProps) {
     case 'authenticated':
       // Until the address is confirmed the server refuses everything else (email_not_verified).
       if (!state.user.emailVerified) return <Navigate to="/check-inbox" replace />;
+      // The server refuses everything but factor setup until the role's required factor exists.
+      if (secondFactorSetupRequired && location.pathname !== securityPagePath) {
+        return <Navigate to={securityPagePath} replace />;
+      }
       if (roles !== undefined && !roles.includes(state.user.role)) return <ForbiddenPage />;
       return children;
   }

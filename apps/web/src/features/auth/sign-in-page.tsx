@@ -1,5 +1,6 @@
 import { loginBodySchema } from '@portcullis/contract/auth';
-import { useId, useState, type SubmitEvent } from 'react';
+import type { SecondFactorMethod } from '@portcullis/contract/second-factors';
+import { lazy, useEffect, useId, useRef, useState, type SubmitEvent } from 'react';
 import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
 import { ApiError, messageForCode, waitMessageFor } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
@@ -12,10 +13,18 @@ import {
   validateForm,
   type FormErrors,
 } from '../../lib/form-errors';
+import { failureMessage } from '../../lib/failure-message';
 import { safeNextPath } from '../../lib/safe-redirect';
 import { formatCountdown, useCountdown } from '../../lib/use-countdown';
+import type { SignInOutcome } from './auth-api';
 import { useAuth } from './auth-context';
+
+// Only accounts with a second factor reach this step: its code stays out of the first page.
+const SecondFactorStep = lazy(async () => ({
+  default: (await import('./second-factor-step')).SecondFactorStep,
+}));
 import { readSignInNotice, signInNoticeMessages } from './sign-in-notice';
+import { ProviderSignIn } from '../federation/provider-buttons';
 
 type Field = 'email' | 'password';
 const fieldNames: readonly Field[] = ['email', 'password'];
@@ -93,8 +102,20 @@ function ForgotPasswordLink({ email }: { email: string }) {
   );
 }
 
+type Step =
+  { kind: 'password' } | { kind: 'second-factor'; methods: readonly SecondFactorMethod[] };
+
+/** Passkey sign-in and its library, fetched on demand: most visitors sign in with a password. */
+const loadPasskeys = async () => {
+  const [api, webauthn] = await Promise.all([
+    import('./second-step-api'),
+    import('../../lib/webauthn'),
+  ]);
+  return { signInWithPasskey: api.signInWithPasskey, ...webauthn };
+};
+
 export function SignInPage() {
-  const { state, signIn } = useAuth();
+  const { state, signIn, signedIn } = useAuth();
   const location = useLocation();
   const [searchParams] = useSearchParams();
   const notice = readSignInNotice(location.state);
@@ -117,6 +138,71 @@ export function SignInPage() {
   const [lastAttempt, setLastAttempt] = useState(false);
   const secondsLeft = useCountdown(pause?.until ?? null);
   const paused = pause !== null && secondsLeft > 0;
+  const [step, setStep] = useState<Step>({ kind: 'password' });
+  const [expired, setExpired] = useState(false);
+  const [passkeyBusy, setPasskeyBusy] = useState(false);
+  // Read when an autofilled passkey completes, which may be long after the effect started.
+  const rememberRef = useRef(remember);
+  useEffect(() => {
+    rememberRef.current = remember;
+  }, [remember]);
+
+  const finishWithPasskey = (outcome: SignInOutcome | null) => {
+    // A passkey proves possession and user verification: the server never asks for more.
+    if (outcome?.status === 'signed-in') signedIn(outcome.user);
+  };
+
+  const showPasskeyFailure = (error: unknown) => {
+    setPause(null);
+    setResetRequired(false);
+    setLastAttempt(false);
+    setErrors({ fields: {}, form: [failureMessage(error)] });
+    setAttempt((value) => value + 1);
+  };
+
+  const atPasswordStep = step.kind === 'password';
+  const signedInAlready = state.status === 'authenticated';
+  // Armed when the email field first takes focus, not at page load: an anonymous page load asks
+  // the server one question only (GET /api/session), and each autofill request makes the server
+  // store a challenge, which a visitor who only looks at the page has no use for.
+  const [autofillArmed, setAutofillArmed] = useState(false);
+  useEffect(() => {
+    // Conditional UI (WebAuthn autofill): the email field offers the site's passkeys among its
+    // suggestions, and picking one signs in. The request waits for as long as the page is open.
+    if (!autofillArmed || !atPasswordStep || signedInAlready) return;
+    const controller = new AbortController();
+    // A function, not the property: it changes between the awaits below.
+    const left = () => controller.signal.aborted;
+    let cancelPrompt: (() => void) | undefined;
+    void (async () => {
+      try {
+        const passkeys = await loadPasskeys();
+        if (left()) return;
+        cancelPrompt = passkeys.cancelPasskeyPrompt;
+        try {
+          const outcome = await passkeys.signInWithPasskey({
+            remember: () => rememberRef.current,
+            autofill: true,
+            signal: controller.signal,
+          });
+          if (!left()) finishWithPasskey(outcome);
+        } catch (error) {
+          // Ended by leaving the page or by the passkey button, which starts its own request.
+          if (passkeys.isPasskeyAborted(error) || left()) return;
+          showPasskeyFailure(error);
+        }
+      } catch {
+        // Left the page (an aborted request), or autofill is unavailable: it is a convenience,
+        // and the password and the passkey button work without it.
+      }
+    })();
+    return () => {
+      controller.abort();
+      cancelPrompt?.();
+    };
+    // finishWithPasskey and showPasskeyFailure only set state; the request must not restart.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [autofillArmed, atPasswordStep, signedInAlready]);
 
   if (state.status === 'authenticated') {
     // An unconfirmed address gets nowhere else yet: straight to the page that says why.
@@ -138,9 +224,16 @@ export function SignInPage() {
       return;
     }
     setSubmitting(true);
+    setExpired(false);
     try {
       // On success the auth state changes and the redirect above takes over.
-      await signIn({ ...validation.data, remember });
+      const outcome = await signIn({ ...validation.data, remember });
+      if (outcome.status === 'second-factor') {
+        setPassword('');
+        setErrors(noFormErrors());
+        setStep({ kind: 'second-factor', methods: outcome.methods });
+        setSubmitting(false);
+      }
     } catch (error) {
       setPassword('');
       const next = pauseFrom(error);
@@ -159,13 +252,57 @@ export function SignInPage() {
     if (!submitting && !paused) void submit();
   };
 
+  const signInWithPasskey = async () => {
+    setPasskeyBusy(true);
+    try {
+      const passkeys = await loadPasskeys();
+      try {
+        // A new request replaces the autofill one, which then ends as aborted.
+        finishWithPasskey(await passkeys.signInWithPasskey({ remember: () => remember }));
+        return;
+      } catch (error) {
+        if (!passkeys.isPasskeyAborted(error)) showPasskeyFailure(error);
+      }
+    } catch (error) {
+      showPasskeyFailure(error);
+    }
+    setPasskeyBusy(false);
+  };
+
+  if (step.kind === 'second-factor') {
+    return (
+      <Page title="Sign in">
+        <SecondFactorStep
+          methods={step.methods}
+          remember={remember}
+          onSignedIn={signedIn}
+          onRestart={(reason) => {
+            setExpired(reason === 'expired');
+            setStep({ kind: 'password' });
+          }}
+        />
+      </Page>
+    );
+  }
+
   return (
     <Page title="Sign in">
+      {expired && (
+        <p role="status" className="notice">
+          That took too long, so the sign-in was started afresh. Enter your password again.
+        </p>
+      )}
       {notice?.notice !== undefined && (
         <p role="status" className="notice">
           {signInNoticeMessages[notice.notice]}
         </p>
       )}
+      <ProviderSignIn
+        remember={remember}
+        onSecondFactor={(methods) => {
+          setStep({ kind: 'second-factor', methods });
+        }}
+      />
       <form className="form" noValidate onSubmit={handleSubmit} aria-label="Sign in">
         <ErrorSummary
           errors={errors}
@@ -188,7 +325,11 @@ export function SignInPage() {
           id={fields.email.id}
           label={fields.email.label}
           type="email"
-          autoComplete="username"
+          // "webauthn" lets the browser suggest the site's passkeys here (conditional UI).
+          autoComplete="username webauthn"
+          onFocus={() => {
+            setAutofillArmed(true);
+          }}
           value={email}
           onChange={setEmail}
           error={errors.fields.email}
@@ -233,6 +374,20 @@ export function SignInPage() {
           </ActionButton>
         </div>
       </form>
+      {/* Not "Sign in with a passkey": two buttons both named "Sign in…" would make a voice
+          command ("click Sign in") ambiguous. */}
+      <div className="passkey-sign-in">
+        <p>Or sign in without a password:</p>
+        <ActionButton
+          className="button button--secondary"
+          unavailable={passkeyBusy || submitting}
+          onClick={() => {
+            void signInWithPasskey();
+          }}
+        >
+          {passkeyBusy ? 'Waiting for your passkey…' : 'Use a passkey'}
+        </ActionButton>
+      </div>
       <p className="form-footer">
         New here? <Link to="/register">Create an account</Link>
       </p>

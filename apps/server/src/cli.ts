@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { registerBodySchema } from '@portcullis/contract/auth';
 import { roleSchema, type Role } from '@portcullis/contract/roles';

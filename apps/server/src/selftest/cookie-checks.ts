@@ -97,8 +97,17 @@ export const cookieChecks: CheckGroup = async ({ client, options }) => {
         ? 'the CSRF and session cookies'
         : `the CSRF cookie only (sign-in answered ${login.status})`;
   }
-  const names = [...new Set(browser.setCookieLines.map((line) => parseSetCookie(line).name))];
+  const set = browser.setCookieLines.map(parseSetCookie).filter((cookie) => !cookie.clearing);
+  const names = [...new Set(set.map((cookie) => cookie.name))];
   const problems = cookieProblems(browser.setCookieLines);
+  // Nothing seen would pass every check below by default: say so instead.
+  if (names.length === 0) {
+    for (const requirement of Object.keys(problems)) {
+      problems[requirement] = [
+        'GET /api/csrf set no cookie, so no cookie could be checked; is URL a Portcullis deployment?',
+      ];
+    }
+  }
   const passDetail = `${names.join(', ')} (${seen})`;
   const titles: Record<string, string> = {
     '3.3.1': 'cookies Secure, with a __Host-/__Secure- prefix',

@@ -23,12 +23,16 @@ const internals: readonly [RegExp, string][] = [
   [/SyntaxError|TypeError|ReferenceError|Unexpected token|JSON\.parse/, 'a runtime error'],
 ];
 
+/** What an error answer reveals of the internals: a stack, a path, SQL, a driver. */
+export function internalsIn(reply: ProbeReply): string[] {
+  return internals
+    .filter(([pattern]) => pattern.test(reply.body))
+    .map(([, what]) => `it contains ${what}`);
+}
+
 /** What is wrong with an error answer: not the envelope, or more than the envelope. */
 export function errorBodyProblems(reply: ProbeReply): string[] {
-  const problems: string[] = [];
-  for (const [pattern, what] of internals) {
-    if (pattern.test(reply.body)) problems.push(`it contains ${what}`);
-  }
+  const problems = internalsIn(reply);
   let parsed: unknown;
   try {
     parsed = JSON.parse(reply.body);
@@ -58,7 +62,9 @@ export const errorChecks: CheckGroup = async ({ client }) => {
   const asApp = { origin: browser.origin, [CSRF_HEADER]: token };
 
   // ASVS 16.5.1: errors a scanner provokes at will say what went wrong, and nothing of how.
-  const provoked: { what: string; reply: ProbeReply }[] = [
+  // `fromApp: false`: a proxy may refuse the request before any application sees it (nginx
+  // answers a malformed target with its own 400 page); only what that page reveals is judged.
+  const provoked: { what: string; reply: ProbeReply; fromApp?: false }[] = [
     {
       what: 'an unknown API path',
       reply: await browser.send('GET', '/api/selftest-no-such-route'),
@@ -73,6 +79,7 @@ export const errorChecks: CheckGroup = async ({ client }) => {
     {
       what: 'a broken percent-encoding',
       reply: await browser.send('GET', '/api/notes/%E0%A4%A'),
+      fromApp: false,
     },
     {
       what: 'a wrongly typed body',
@@ -87,8 +94,8 @@ export const errorChecks: CheckGroup = async ({ client }) => {
       reply: await browser.send('GET', "/api/notes/1'%20OR%20'1'='1"),
     },
   ];
-  const envelopeProblems = provoked.flatMap(({ what, reply }) =>
-    errorBodyProblems(reply).map(
+  const envelopeProblems = provoked.flatMap(({ what, reply, fromApp }) =>
+    (fromApp === false ? internalsIn(reply) : errorBodyProblems(reply)).map(
       (problem) =>
         `the answer to ${what} (${reply.status}): ${problem}; answer {"error":{"code","message","requestId"}} only`,
     ),
@@ -106,7 +113,8 @@ export const errorChecks: CheckGroup = async ({ client }) => {
   // ASVS 4.1.1: every body says what it is, with its charset.
   const typeProblems = provoked
     .filter(
-      ({ reply }) =>
+      ({ reply, fromApp }) =>
+        fromApp !== false &&
         !/^application\/json;\s*charset=utf-8$/i.test(reply.headers['content-type'] ?? ''),
     )
     .map(

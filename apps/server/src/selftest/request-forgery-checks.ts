@@ -39,7 +39,7 @@ export const requestForgeryChecks: CheckGroup = async ({ client }) => {
       const granted = corsGrant(reply, origin);
       if (granted !== undefined) {
         corsProblems.push(
-          `${what} from Origin ${origin} gets Access-Control-Allow-Origin: ${granted}; allow only the origins listed in CORS_ORIGINS`,
+          `${what} from Origin ${origin} gets Access-Control-Allow-Origin: ${granted}; allow only your own origins (check CORS_ORIGINS)`,
         );
       }
     }
@@ -71,27 +71,35 @@ export const requestForgeryChecks: CheckGroup = async ({ client }) => {
       ),
     );
   } else {
-    const variants: { what: string; target: string; headers: Record<string, string> }[] = [
-      { what: 'no token', target: '/api/logout', headers: { origin: browser.origin } },
+    // Each variant gets a token for the binding the browser holds at that moment: a successful
+    // logout (the control, or a variant that wrongly succeeds) replaces the binding, and a stale
+    // token would make every later variant fail for that reason instead of its own.
+    type Headers = (token: string) => Record<string, string>;
+    const variants: { what: string; target: string; headers: Headers }[] = [
+      { what: 'no token', target: '/api/logout', headers: () => ({ origin: browser.origin }) },
       {
         what: 'a wrong token',
         target: '/api/logout',
-        headers: {
+        headers: (fresh) => ({
           origin: browser.origin,
-          [CSRF_HEADER]: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
-        },
+          [CSRF_HEADER]: `${fresh.slice(0, -1)}${fresh.endsWith('A') ? 'B' : 'A'}`,
+        }),
       },
       {
         what: `Origin ${foreignOrigin}`,
         target: '/api/logout',
-        headers: { origin: foreignOrigin, [CSRF_HEADER]: token },
+        headers: (fresh) => ({ origin: foreignOrigin, [CSRF_HEADER]: fresh }),
       },
       {
         what: 'Origin null',
         target: '/api/logout',
-        headers: { origin: 'null', [CSRF_HEADER]: token },
+        headers: (fresh) => ({ origin: 'null', [CSRF_HEADER]: fresh }),
       },
-      { what: 'no Origin nor Referer', target: '/api/logout', headers: { [CSRF_HEADER]: token } },
+      {
+        what: 'no Origin nor Referer',
+        target: '/api/logout',
+        headers: (fresh) => ({ [CSRF_HEADER]: fresh }),
+      },
       // Every spelling that a router or proxy might take for the same route (ADR 010).
       ...[
         '/API/notes',
@@ -103,14 +111,15 @@ export const requestForgeryChecks: CheckGroup = async ({ client }) => {
       ].map((target) => ({
         what: `no token at ${target}`,
         target,
-        headers: { origin: browser.origin },
+        headers: () => ({ origin: browser.origin }),
       })),
     ];
     const problems: string[] = [];
     for (const variant of variants) {
       const reply = await browser.send('POST', variant.target, {
-        json: { title: 'selftest', body: 'selftest' },
-        headers: variant.headers,
+        // A body the route would accept: what it answers then is the CSRF check's doing alone.
+        json: variant.target === '/api/logout' ? {} : { title: 'selftest', body: 'selftest' },
+        headers: variant.headers(await browser.csrfToken()),
       });
       if (reply.status !== 403) {
         problems.push(

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
@@ -381,13 +381,20 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
     },
   };
 
+  // Without TRUST_PROXY the instance terminates TLS itself (HTTPS only), with its generated
+  // certificate unless TLS_CERT_FILE names one; the probe verifies it like any client.
+  const ownTls = env.TRUST_PROXY === undefined;
+  const certFile = env.TLS_CERT_FILE ?? path.join(dataDir, 'dev-cert.pem');
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(`server exited with ${String(child.exitCode)}:\n${output}`);
     }
     try {
-      const reply = await send(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 2000 });
+      const reply = await send(`${ownTls ? 'https' : 'http'}://127.0.0.1:${port}/healthz`, {
+        timeoutMs: 2000,
+        ...(ownTls ? { ca: readFileSync(certFile, 'utf8') } : {}),
+      });
       if (reply.status === 200) return instance;
     } catch {
       // not listening yet

@@ -59,6 +59,8 @@ export interface RunningNginx {
   /** https://127.0.0.1:<port> */
   baseUrl: string;
   origin: string;
+  /** The plain-HTTP port, which only redirects to `origin`. */
+  httpPort: number;
   /** The certificate to verify it with. */
   cert: string;
   stop(): Promise<void>;
@@ -152,5 +154,5 @@ http {
     }
     await sleep(100);
   }
-  return { baseUrl, origin, cert, stop };
+  return { baseUrl, origin, httpPort, cert, stop };
 }

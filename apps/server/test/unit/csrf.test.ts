@@ -7,6 +7,7 @@ import { registerCsrf } from '../../src/plugins/csrf.js';
 import { cookieNames } from '../../src/plugins/cookies.js';
 import { registerErrorHandler } from '../../src/plugins/error-handler.js';
 import { registerRoutePolicy } from '../../src/plugins/route-policy.js';
+import { z } from 'zod';
 import { registerZodValidation } from '../../src/plugins/validation.js';
 
 /**
@@ -36,8 +37,9 @@ beforeEach(async () => {
     allowedOrigins: [origin, 'https://partner.example'],
     onFailure: (_request: FastifyRequest, reason: string) => failures.push(reason),
   });
-  app.post('/api/action', { config: { access: 'public' } }, () => ({ done: true }));
-  app.post('/api/sign-in', { config: { access: 'public' } }, (_request, reply) => {
+  const answers = { schema: { response: { 200: z.object({ done: z.boolean() }) } } };
+  app.post('/api/action', { config: { access: 'public' }, ...answers }, () => ({ done: true }));
+  app.post('/api/sign-in', { config: { access: 'public' }, ...answers }, (_request, reply) => {
     reply.rotateCsrfBinding();
     return { done: true };
   });

@@ -6,6 +6,7 @@ import { registerCsrf } from '../../src/plugins/csrf.js';
 import { registerErrorHandler } from '../../src/plugins/error-handler.js';
 import { registerRoutePolicy } from '../../src/plugins/route-policy.js';
 import { registerSecurityHeaders } from '../../src/plugins/security-headers.js';
+import { z } from 'zod';
 import { registerZodValidation } from '../../src/plugins/validation.js';
 
 /**
@@ -46,8 +47,11 @@ async function appWith(routes: RouteOptions[]): Promise<FastifyInstance> {
 
 const ok = () => ({ ok: true });
 
+/** Every test route answers `{ ok: true }`, declared as the server requires of API routes. */
+const answers = { response: { 200: z.object({ ok: z.boolean() }) } };
+
 function route(method: RouteOptions['method'], url: string, config: object = {}): RouteOptions {
-  return { method, url, handler: ok, config: { access: 'public', ...config } };
+  return { method, url, handler: ok, schema: answers, config: { access: 'public', ...config } };
 }
 
 /** `api` or `document`, from the headers the response carries. */

@@ -67,6 +67,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it.each(['ENCRYPTION_KEYS', 'AUDIT_CHECKPOINT_KEY'] as const)(
+    'off localhost, %s must be set (a generated key would differ per instance)',
+    (variable) => {
+      const env: Record<string, string> = { ...productionEnv };
+      delete env[variable];
+      const error = refusal(env);
+      expect(error.variable).toBe(variable);
+      expect(error.message).toBe(`${variable}: must be set when PUBLIC_ORIGIN is not localhost`);
+    },
+  );
+
   it('a JWT_SECRETS entry shorter than 32 characters → JWT_SECRETS', () => {
     const error = refusal({ ...productionEnv, JWT_SECRETS: 'short-secret' });
     expect(error.variable).toBe('JWT_SECRETS');

@@ -295,6 +295,53 @@ describe(
       await testApp.close();
     });
 
+    it('audit verify checks the chain the running instance wrote; audit export streams it as OCSF', async () => {
+      // Events from the instance under test: a sign-in and a failed one.
+      const member = await createUser(testApp, { label: 'chain' });
+      await signInFromAnywhere(member.email, strongPassword());
+      const verified = await cli(['audit', 'verify']);
+      expect(verified.stderr).toBe('');
+      expect(verified.status).toBe(0);
+      expect(verified.stdout).toMatch(/^audit chain: \d+ event\(s\) verified/m);
+      expect(verified.stdout.trimEnd().split('\n').at(-1)).toBe('OK');
+
+      const exported = await cli([
+        'audit',
+        'export',
+        '--since',
+        '2000-01-01T00:00:00Z',
+        '--format',
+        'jsonl',
+      ]);
+      expect(exported.status).toBe(0);
+      const records = exported.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { class_uid: number; metadata: { uid: string } });
+      // Authentication (3002) for the sign-ins, in chain order.
+      expect(records.some((record) => record.class_uid === 3002)).toBe(true);
+
+      // The admin's download of the same view.
+      const download = await observer.client.get('/api/admin/audit/export?format=ocsf');
+      expect(download.status).toBe(200);
+      const lines = download.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { class_uid: number });
+      expect(lines.some((record) => record.class_uid === 3002)).toBe(true);
+
+      // A row altered behind the application's back: verify names it and fails.
+      await testApp
+        .db()
+        .updateTable('audit_events')
+        .set({ detail: 'rewritten' })
+        .where('actor_id', '=', member.user.id)
+        .execute();
+      const broken = await cli(['audit', 'verify']);
+      expect(broken.status).toBe(1);
+      expect(broken.stdout).toMatch(/^BROKEN at sequence \d+: /m);
+    });
+
     it('mail list shows what the instance wrote to its outbox, with the links to follow', async () => {
       // A localhost origin without SMTP_URL: mail goes to the outbox under the data directory.
       const email = uniqueEmail('outbox');

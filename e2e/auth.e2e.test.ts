@@ -30,11 +30,26 @@ describe('first run, anonymous', () => {
       ['/notes', 'Sign in'],
     ];
     for (const [path, heading] of screens) {
+      // The sign-in page's provider list may answer after its heading shows: waited for, so
+      // every load's requests are counted.
+      const providers =
+        heading === 'Sign in' ? page.waitForResponse('**/api/auth/providers') : undefined;
       await page.goto(path);
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await providers;
     }
     // One question per load, answered 200; no /api/profile, and no refresh without its cookie.
-    expect(apiCalls).toEqual(screens.map(() => '200 GET /api/session'));
+    // The sign-in page also asks which providers to offer (ADR 016): a public list, never a 401.
+    // Sorted: the two requests of one load may answer in either order.
+    expect(apiCalls.toSorted()).toEqual(
+      screens
+        .flatMap(([, heading]) =>
+          heading === 'Sign in'
+            ? ['200 GET /api/session', '200 GET /api/auth/providers']
+            : ['200 GET /api/session'],
+        )
+        .toSorted(),
+    );
     expect(problems).toEqual([]);
   });
 

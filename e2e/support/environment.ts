@@ -22,7 +22,15 @@ function missing(what: string): never {
  * test: no console error or warning, page error, CSP violation or dialog in any browser session
  * the test opened.
  */
-export function useAppUnderTest(): AppUnderTest {
+export interface AppOptions {
+  /**
+   * More server settings, read when the server starts (after the test file's own beforeAll
+   * hooks registered earlier, so a provider started there can be named).
+   */
+  env?: () => Record<string, string>;
+}
+
+export function useAppUnderTest(options: AppOptions = {}): AppUnderTest {
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let smtp: Mailbox | undefined;
@@ -36,7 +44,7 @@ export function useAppUnderTest(): AppUnderTest {
 
   beforeAll(async () => {
     smtp = await Mailbox.start();
-    server = await startServer({ smtpUrl: smtp.smtpUrl });
+    server = await startServer({ smtpUrl: smtp.smtpUrl, env: options.env?.() ?? {} });
     browser = await launchBrowser();
   });
 

@@ -53,6 +53,8 @@ export interface ServerOptions {
   smtpUrl: string;
   /** Roles that must enrol a second factor (MFA_REQUIRED_ROLES); none unless a test asks. */
   mfaRequiredRoles?: string;
+  /** More settings for the test's story, as OIDC_PROVIDERS naming a provider the test runs. */
+  env?: Record<string, string>;
 }
 
 function serverEnv(dataDir: string, port: number, options: ServerOptions): NodeJS.ProcessEnv {
@@ -73,6 +75,7 @@ function serverEnv(dataDir: string, port: number, options: ServerOptions): NodeJ
     // Plain SMTP is allowed for a relay on this machine only, which the test's server is.
     SMTP_REQUIRE_TLS: 'false',
     MFA_REQUIRED_ROLES: options.mfaRequiredRoles ?? '',
+    ...options.env,
   };
 }
 

@@ -10,7 +10,6 @@ import { SignInPage } from './features/auth/sign-in-page';
 import { HomePage } from './features/home/home-page';
 import { NotFoundPage } from './features/not-found/not-found-page';
 import { StepUpProvider } from './features/step-up/step-up-provider';
-import { SecurityRedirect } from './features/federation/security-redirect';
 
 // Screens behind sign-in (and registration, which pulls in the strength meter) load on demand:
 // the first paint only needs the shell and the sign-in form, and the initial bundle has a budget.
@@ -232,8 +231,6 @@ function AppRoutes() {
             </Screen>
           }
         />
-        {/* Where the provider callback sends a link's result (ADR 016). */}
-        <Route path="security" element={<SecurityRedirect />} />
         <Route
           path="*"
           element={

@@ -261,7 +261,7 @@ describe('linking and unlinking', () => {
     const browser = newBrowser();
     for (const [name, value] of owner.client.cookies) browser.jar(testApp.url).set(name, value);
     const trip = await roundTrip(browser, start('test', '?intent=link'), { login: 'carol' });
-    expect(trip.landing.pathname + trip.landing.search).toBe('/security?linked=test');
+    expect(trip.landing.pathname + trip.landing.search).toBe('/profile/security?linked=test');
     const links = await owner.client.get<LinkedProvidersResponse>('/api/account/providers');
     expect(links.body.providers).toHaveLength(1);
     expect(links.body.providers[0]).toMatchObject({
@@ -287,7 +287,7 @@ describe('linking and unlinking', () => {
   it('refuses to link without a session', async () => {
     const trip = await roundTrip(newBrowser(), start('test', '?intent=link'), { login: 'carol' });
     expect(trip.landing.pathname + trip.landing.search).toBe(
-      '/security?error=provider_flow_invalid',
+      '/profile/security?error=provider_flow_invalid',
     );
   });
 

@@ -37,7 +37,7 @@ const FORM_BODY_LIMIT_BYTES = 32 * 1024;
 
 /** Where each intent's round trip ends: the page that shows `?error=` or the result. */
 function pageFor(intent: FlowIntent): string {
-  return intent === 'link' ? '/security' : '/sign-in';
+  return intent === 'link' ? '/profile/security' : '/sign-in';
 }
 
 function failureLocation(intent: FlowIntent, code: FederationErrorCode): string {

@@ -184,7 +184,7 @@ export async function buildApp(
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('status', 'in', ['pending', 'sending'])
         .executeTakeFirst();
-      return Number(row?.n ?? 0);
+      return row?.n ?? 0;
     },
   );
   // Labels from the server's own vocabulary only: the matched route's pattern, never the URL.

@@ -75,7 +75,7 @@ export async function registerOpenApi(
 
   app.get(
     OPENAPI_PATH,
-    { config: { access: 'public', rawResponse: true }, schema: { hide: true } as FastifySchema },
+    { config: { access: 'public', rawResponse: true }, schema: { hide: true } },
     (_request, reply) =>
       reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
   );
@@ -87,7 +87,7 @@ function describeRoute(
   route: RouteOptions,
 ): { schema: FastifySchema; url: string } {
   if (!isApiRoute(url) || route.config?.methodNotAllowed === true || url === OPENAPI_PATH) {
-    return { schema: { hide: true } as FastifySchema, url };
+    return { schema: { hide: true }, url };
   }
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   const access = route.config?.access;
@@ -113,5 +113,5 @@ function describeRoute(
     if (part !== 'body' && converted !== undefined && converted.properties === undefined) continue;
     if (converted !== undefined) described[part] = converted;
   }
-  return { schema: described as FastifySchema, url };
+  return { schema: described, url };
 }

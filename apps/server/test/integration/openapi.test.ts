@@ -130,7 +130,9 @@ describe('responses are written from the contract', () => {
 /** The app as buildApp leaves it: routes may still be added, requests go through inject. */
 async function unstartedApp() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'portcullis-openapi-'));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  cleanups.push(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const config = loadConfig({ ...baseTestEnv, DATA_DIR: dataDir });
   return buildApp(config, { mailNotice: () => undefined, logStream: new PassThrough() });
 }

@@ -505,7 +505,9 @@ export function expectErrorEnvelope(
       'requestId',
       'fields',
       ...(code === 'wrong_origin' ? ['openAt'] : []),
-      ...(code === 'invalid_credentials' || code === 'invalid_second_factor' ? ['attemptsRemaining'] : []),
+      ...(code === 'invalid_credentials' || code === 'invalid_second_factor'
+        ? ['attemptsRemaining']
+        : []),
     ];
     const extra = Object.keys(error).filter((key) => !allowed.includes(key));
     if (extra.length > 0) problems.push(`unexpected keys ${extra.join(', ')}`);

@@ -209,33 +209,11 @@ export class AuthService {
     context: RequestContext,
     deviceId: string,
   ): Promise<SignInResult> {
-    const { users, signIns, throttle, audit, factors } = this.deps;
+    const { users, signIns } = this.deps;
     const userId = pendingToken === undefined ? undefined : await signIns.userFor(pendingToken);
     const user = userId === undefined ? undefined : await users.findById(userId);
     if (pendingToken === undefined || user === undefined) throw new AppError('unauthenticated');
-    const admission = await throttle.admit(user.email, context.ip);
-    if (!admission.admitted) {
-      throw await this.refuseAttempt(admission.refusal, context, {
-        type: 'login_failed',
-        actorId: user.id,
-        actorEmail: user.email,
-      });
-    }
-    if (!(await factors.verifyCode(user, body, context))) {
-      await audit.record(context, {
-        type: 'login_failed',
-        outcome: 'failure',
-        actorId: user.id,
-        actorEmail: user.email,
-        detail: `wrong ${body.method === 'totp' ? 'authenticator code' : 'recovery code'}`,
-      });
-      const attemptsRemaining = throttle.remainingForClient(admission.attempt);
-      throw new AppError(
-        'invalid_second_factor',
-        attemptsRemaining === undefined ? {} : { attemptsRemaining },
-      );
-    }
-    await throttle.recordSuccess(admission.attempt);
+    await this.checkCode(user, body, context, 'login_failed');
     const outcome = await signIns.continue(pendingToken, 'otp');
     if (outcome.kind !== 'complete') throw new AppError('unauthenticated');
     return this.finishSignIn(user, outcome, context, deviceId, pendingToken);
@@ -304,7 +282,7 @@ export class AuthService {
       | { method: 'passkey'; response: { id: string }; challengeToken: string | undefined },
     context: RequestContext,
   ): Promise<IssuedSession> {
-    const { users, throttle, factors, sessions, audit } = this.deps;
+    const { users, factors, sessions, audit } = this.deps;
     let method: AuthMethod;
     if (proof.method === 'password') {
       await this.reauthenticate(auth, proof.password, context, {
@@ -315,25 +293,7 @@ export class AuthService {
     } else if (proof.method === 'totp') {
       const user = await users.findById(auth.userId);
       if (user === undefined) throw new AppError('unauthenticated');
-      const admission = await throttle.admit(user.email, context.ip);
-      if (!admission.admitted) {
-        throw await this.refuseAttempt(admission.refusal, context, {
-          type: 'reauthenticated',
-          actorId: user.id,
-          actorEmail: user.email,
-        });
-      }
-      if (!(await factors.verifyCode(user, proof, context))) {
-        await audit.record(context, {
-          type: 'reauthenticated',
-          outcome: 'failure',
-          actorId: user.id,
-          actorEmail: user.email,
-          detail: 'wrong authenticator code',
-        });
-        throw new AppError('invalid_second_factor');
-      }
-      await throttle.recordSuccess(admission.attempt);
+      await this.checkCode(user, proof, context, 'reauthenticated');
       method = 'otp';
     } else {
       const proven = await factors.verifyAssertion(
@@ -360,6 +320,43 @@ export class AuthService {
       detail: method,
     });
     return { ...replaced, user: toUser(user) };
+  }
+
+  /**
+   * A TOTP or recovery code for `user`, counted like a password (the same throttle scopes), so six
+   * digits cannot be walked through. A wrong code is audited as `eventType` and refused with the
+   * attempts this client has left.
+   */
+  private async checkCode(
+    user: UserRow,
+    body: SecondFactorBody,
+    context: RequestContext,
+    eventType: 'login_failed' | 'reauthenticated',
+  ): Promise<void> {
+    const { throttle, audit, factors } = this.deps;
+    const admission = await throttle.admit(user.email, context.ip);
+    if (!admission.admitted) {
+      throw await this.refuseAttempt(admission.refusal, context, {
+        type: eventType,
+        actorId: user.id,
+        actorEmail: user.email,
+      });
+    }
+    if (!(await factors.verifyCode(user, body, context))) {
+      await audit.record(context, {
+        type: eventType,
+        outcome: 'failure',
+        actorId: user.id,
+        actorEmail: user.email,
+        detail: `wrong ${body.method === 'totp' ? 'authenticator code' : 'recovery code'}`,
+      });
+      const attemptsRemaining = throttle.remainingForClient(admission.attempt);
+      throw new AppError(
+        'invalid_second_factor',
+        attemptsRemaining === undefined ? {} : { attemptsRemaining },
+      );
+    }
+    await throttle.recordSuccess(admission.attempt);
   }
 
   /**

@@ -126,7 +126,10 @@ export function registerFederationRoutes(
         return reply.redirect(failureLocation(outcome.intent, outcome.code), 302);
       }
       if (outcome.kind === 'linked') {
-        return reply.redirect(`/security?linked=${encodeURIComponent(outcome.providerId)}`, 302);
+        return reply.redirect(
+          `${pageFor('link')}?linked=${encodeURIComponent(outcome.providerId)}`,
+          302,
+        );
       }
       // The same cookies as a password sign-in (session, or the pending second-factor state).
       answerSignIn(request, reply, outcome.result, deviceId, deps.accessTokenTtlSeconds);

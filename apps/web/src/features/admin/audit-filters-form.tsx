@@ -2,9 +2,11 @@ import { auditEventTypes, type AuditEventType } from '@portcullis/contract/admin
 import { useId, useState, type SubmitEvent } from 'react';
 import { auditEventLabels } from '../../lib/audit-event-labels';
 import type { AuditFilters } from './admin-api';
+import { FilterSelect } from './filter-select';
 
 type Outcome = NonNullable<AuditFilters['outcome']>;
 const outcomes: readonly Outcome[] = ['success', 'failure'];
+const outcomeLabels: Record<Outcome, string> = { success: 'Success', failure: 'Failure' };
 
 /** Event types in the order an admin reads them: by their label. */
 const sortedTypes = [...auditEventTypes].sort((a, b) =>
@@ -65,39 +67,24 @@ export function AuditFiltersForm({ onApply }: AuditFiltersFormProps) {
       aria-label="Filter the audit log"
       onSubmit={handleSubmit}
     >
-      <div className="filter">
-        <label htmlFor={`${id}type`}>Event</label>
-        <select
-          id={`${id}type`}
-          className="input select"
-          value={type ?? ''}
-          onChange={(event) => {
-            setType(auditEventTypes.find((candidate) => candidate === event.target.value));
-          }}
-        >
-          <option value="">Any event</option>
-          {sortedTypes.map((value) => (
-            <option key={value} value={value}>
-              {auditEventLabels[value]}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="filter">
-        <label htmlFor={`${id}outcome`}>Outcome</label>
-        <select
-          id={`${id}outcome`}
-          className="input select"
-          value={outcome ?? ''}
-          onChange={(event) => {
-            setOutcome(outcomes.find((candidate) => candidate === event.target.value));
-          }}
-        >
-          <option value="">Any outcome</option>
-          <option value="success">Success</option>
-          <option value="failure">Failure</option>
-        </select>
-      </div>
+      <FilterSelect
+        id={`${id}type`}
+        label="Event"
+        anyLabel="Any event"
+        values={sortedTypes}
+        labels={auditEventLabels}
+        value={type}
+        onChange={setType}
+      />
+      <FilterSelect
+        id={`${id}outcome`}
+        label="Outcome"
+        anyLabel="Any outcome"
+        values={outcomes}
+        labels={outcomeLabels}
+        value={outcome}
+        onChange={setOutcome}
+      />
       <div className="filter filter--wide">
         <label htmlFor={`${id}actor`}>Actor email</label>
         <input

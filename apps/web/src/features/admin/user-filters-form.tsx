@@ -8,6 +8,7 @@ import { roles, type Role } from '@portcullis/contract/roles';
 import { useId, useState, type SubmitEvent } from 'react';
 import { roleLabels } from '../auth/permissions';
 import type { UserFilters } from './admin-api';
+import { FilterSelect } from './filter-select';
 
 export const userStatusLabels: Record<UserStatus, string> = {
   active: 'Active',
@@ -22,11 +23,6 @@ const lastSignInOptions: Record<LastSignInFilter, string> = {
   'within-30d': 'In the last 30 days',
   'over-30d': 'Over 30 days ago',
 };
-
-/** An option's value back to the union it came from; "" (any) is undefined. */
-function pick<T extends string>(allowed: readonly T[], value: string): T | undefined {
-  return allowed.find((candidate) => candidate === value);
-}
 
 interface UserFiltersFormProps {
   applied: UserFilters;
@@ -82,60 +78,33 @@ export function UserFiltersForm({ applied, onApply }: UserFiltersFormProps) {
           Part of an email address or name.
         </p>
       </div>
-      <div className="filter">
-        <label htmlFor={`${id}role`}>Role</label>
-        <select
-          id={`${id}role`}
-          className="input select"
-          value={role ?? ''}
-          onChange={(event) => {
-            setRole(pick(roles, event.target.value));
-          }}
-        >
-          <option value="">Any role</option>
-          {roles.map((value) => (
-            <option key={value} value={value}>
-              {roleLabels[value]}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="filter">
-        <label htmlFor={`${id}status`}>Status</label>
-        <select
-          id={`${id}status`}
-          className="input select"
-          value={status ?? ''}
-          onChange={(event) => {
-            setStatus(pick(userStatuses, event.target.value));
-          }}
-        >
-          <option value="">Any status</option>
-          {userStatuses.map((value) => (
-            <option key={value} value={value}>
-              {userStatusLabels[value]}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="filter">
-        <label htmlFor={`${id}last`}>Last sign-in</label>
-        <select
-          id={`${id}last`}
-          className="input select"
-          value={lastSignIn ?? ''}
-          onChange={(event) => {
-            setLastSignIn(pick(lastSignInFilters, event.target.value));
-          }}
-        >
-          <option value="">Any time</option>
-          {lastSignInFilters.map((value) => (
-            <option key={value} value={value}>
-              {lastSignInOptions[value]}
-            </option>
-          ))}
-        </select>
-      </div>
+      <FilterSelect
+        id={`${id}role`}
+        label="Role"
+        anyLabel="Any role"
+        values={roles}
+        labels={roleLabels}
+        value={role}
+        onChange={setRole}
+      />
+      <FilterSelect
+        id={`${id}status`}
+        label="Status"
+        anyLabel="Any status"
+        values={userStatuses}
+        labels={userStatusLabels}
+        value={status}
+        onChange={setStatus}
+      />
+      <FilterSelect
+        id={`${id}last`}
+        label="Last sign-in"
+        anyLabel="Any time"
+        values={lastSignInFilters}
+        labels={lastSignInOptions}
+        value={lastSignIn}
+        onChange={setLastSignIn}
+      />
       <div className="button-row filter-buttons">
         <button type="submit" className="button button--small">
           Search users

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -107,9 +107,18 @@ export function uniqueEmail(label: string): string {
   return `${label}-${randomBytes(6).toString('hex')}@example.test`;
 }
 
-/** Strong, unique, and on no breach list. */
+let passwordsMade = 0;
+
+/**
+ * Strong, unique per call, and on no breach list; deterministic for the reason in test-app.ts
+ * (the first 600 of this sequence pass the pinned list).
+ */
 export function strongPassword(): string {
-  return `multi-instance-${randomBytes(6).toString('hex')}-Horse`;
+  passwordsMade += 1;
+  return `multi-instance-${createHash('sha256')
+    .update(`password ${String(passwordsMade)}`)
+    .digest('hex')
+    .slice(0, 12)}-Horse`;
 }
 
 export function privateSchemaName(prefix: string): string {

@@ -5,9 +5,11 @@ import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runWrk, wrkVersion } from './wrk.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(benchDir, '..');
@@ -229,11 +231,47 @@ export async function stopProcess(child, graceMs = 5000) {
   }
 }
 
+let generatorPreference = 'wrk';
+
+/** `autocannon` runs every job on autocannon, e.g. to compare the two generators' floors. */
+export function preferGenerator(name) {
+  if (name !== 'wrk' && name !== 'autocannon') throw new Error(`unknown load generator ${name}`);
+  generatorPreference = name;
+}
+
+/** What drives the fixed-request jobs in this run, for the report. */
+export function fixedLoadGenerator() {
+  const wrk = generatorPreference === 'wrk' ? wrkVersion() : undefined;
+  return wrk ?? `autocannon ${autocannonVersion()}`;
+}
+
+function autocannonVersion() {
+  try {
+    const require = createRequire(import.meta.url);
+    return JSON.parse(readFileSync(require.resolve('autocannon/package.json'), 'utf8')).version;
+  } catch {
+    return '';
+  }
+}
+
 /**
- * Runs one autocannon job in a separate process, so the load generator never shares an event loop
- * (or a garbage collector) with the server it measures. Resolves with the worker's summary.
+ * Runs one load job in a separate process, so the load generator never shares an event loop (or a
+ * garbage collector) with the server it measures: wrk for a fixed request when it is installed
+ * (and `useWrk` is left on), autocannon otherwise and for jobs that vary each request.
  */
 export async function runLoad(job) {
+  if (
+    generatorPreference === 'wrk' &&
+    job.mode === undefined &&
+    job.amount === undefined &&
+    wrkVersion() !== undefined
+  ) {
+    return withTimeout(runWrk(job), job.duration * 1000 + 30_000, `wrk ${job.title ?? ''}`);
+  }
+  return runAutocannon(job);
+}
+
+async function runAutocannon(job) {
   const child = track(fork(workerEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const budgetMs = (job.duration ?? 0) * 1000 + (job.amount ? 180_000 : 0) + 30_000;

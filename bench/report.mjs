@@ -81,6 +81,7 @@ export function machineLines(machine) {
     `- Date: ${machine.date}; commit ${machine.commit}`,
     `- CPU: ${machine.cpuModel}, ${machine.cores} cores; ${machine.memoryGiB} GiB RAM; ${machine.os}`,
     `- Node ${machine.node}; load average at start ${machine.loadStart}, at end ${machine.loadEnd ?? dash} (other processes share this machine)`,
+    `- Load generator: ${machine.generator ?? 'autocannon'}`,
     `- Initial JS (gzip): ${machine.initialJsGzip ?? 'not measured (apps/web/dist missing)'}`,
     `- Mode: ${machine.mode}; ${machine.rounds} interleaved round(s) of ${machine.durationSec} s per target, medians reported`,
   ];
@@ -96,6 +97,10 @@ export function renderResults(results) {
     '',
     scenarioTable(results.rows),
   ];
+  if (results.warnings?.length > 0) {
+    parts.push('', '**Load generator saturated** (these figures may be its limit):', '');
+    parts.push(...results.warnings.map((warning) => `- ${warning}`));
+  }
   const startup = results.extra?.startupBreakdown;
   if (startup !== undefined) {
     parts.push(

@@ -50,6 +50,22 @@ describe('notes CRUD', () => {
     expect(second.id).not.toBe(res.body.id);
   });
 
+  it('concurrent creates from two owners, committed together, each land once with their owner', async () => {
+    const titles = Array.from({ length: 12 }, (_, index) => `Concurrent ${String(index)}`);
+    const created = await Promise.all(
+      titles.map((title, index) =>
+        createNote(index % 2 === 0 ? owner.client : intruder.client, title),
+      ),
+    );
+    expect(created.map((note) => note.title)).toEqual(titles);
+    for (const [index, note] of created.entries()) {
+      const mine = index % 2 === 0 ? owner.client : intruder.client;
+      const theirs = index % 2 === 0 ? intruder.client : owner.client;
+      expect((await mine.get<Note>(`/api/notes/${note.id}`)).body).toEqual(note);
+      expect((await theirs.get(`/api/notes/${note.id}`)).status).toBe(404);
+    }
+  });
+
   it('GET /api/notes/:id, PATCH and DELETE work for the owner', async () => {
     const note = await createNote(owner.client, 'Editable', 'v1');
     const read = await owner.client.get<Note>(`/api/notes/${note.id}`);

@@ -1,3 +1,4 @@
+import { BatchedInsert } from '../../db/batched-insert.js';
 import type { Db } from '../../db/database.js';
 import type { NotesTable } from '../../db/schema.js';
 
@@ -8,10 +9,17 @@ export type NoteRow = NotesTable;
  * naming its owner, so another user's note is simply not found (no IDOR).
  */
 export class NotesRepository {
-  constructor(private readonly db: Db) {}
+  // Notes are the app's busiest write: concurrent creates share one statement and one commit.
+  private readonly inserts: BatchedInsert<NoteRow>;
 
-  async insert(row: NoteRow): Promise<void> {
-    await this.db.insertInto('notes').values(row).execute();
+  constructor(private readonly db: Db) {
+    this.inserts = new BatchedInsert(async (rows) => {
+      await this.db.insertInto('notes').values(rows).execute();
+    });
+  }
+
+  insert(row: NoteRow): Promise<void> {
+    return this.inserts.insert(row);
   }
 
   find(ownerId: string, id: string): Promise<NoteRow | undefined> {

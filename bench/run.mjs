@@ -771,7 +771,7 @@ async function growthScenario(floor) {
 
   log(`scenario 4: one pass over all ${sessions.length} sessions, each request a different one`);
   const tokensFile = path.join(tmpRoot, 'access-tokens.txt');
-  writeLines(tokensFile, mintAccessTokens(dataDir, PUBLIC_ORIGIN, sessions));
+  writeLines(tokensFile, mintAccessTokens(dataDir, user.cookies.get(cookieNames.access), sessions));
   const beforePass = rssMiB(server.pid);
   const pass = await measure(
     {

@@ -1,7 +1,7 @@
 // Bulk seeding straight into the SQLite file, for volumes the API would take minutes to create
 // (100,000 notes cost 100,000 requests; 100,000 sessions would cost 100,000 Argon2 logins). The
 // server is stopped while this runs; rows have exactly the shape the repositories write.
-import { createHmac, createHash, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -27,11 +27,15 @@ export function seedBulk(dbFile, { ownerId, noteCount, userCount, sessionCount }
     const insertNote = db.prepare(
       'insert into notes (id, owner_id, title, body, created_at, updated_at) values (?, ?, ?, ?, ?, ?)',
     );
+    // No credential rows: these users have no password, so nobody can sign in as them.
     const insertUser = db.prepare(
-      'insert into users (id, email, name, role, password_hash, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
+      'insert into users (id, email, name, role, email_verified_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
     );
+    // "Remember me" sessions, used just now: live for their whole idle window.
     const insertSession = db.prepare(
-      'insert into sessions (id, user_id, created_at, expires_at, revoked_at, ip, user_agent) values (?, ?, ?, ?, null, ?, ?)',
+      `insert into sessions (id, user_id, created_at, expires_at, revoked_at, ip, user_agent, amr,
+         auth_time, persistent, last_used_at, idle_expires_at)
+       values (?, ?, ?, ?, null, ?, ?, '["pwd"]', ?, 1, ?, ?)`,
     );
     const sessions = [];
     db.transaction(() => {
@@ -49,7 +53,7 @@ export function seedBulk(dbFile, { ownerId, noteCount, userCount, sessionCount }
           `seeded-${i}-${id.slice(0, 8)}@bench.example`,
           `Seeded user ${i}`,
           'user',
-          'seeded-by-bench-not-a-password-hash',
+          now,
           now,
           now,
         );
@@ -64,6 +68,9 @@ export function seedBulk(dbFile, { ownerId, noteCount, userCount, sessionCount }
           now + 30 * 86_400_000,
           `10.9.${(i >> 8) & 255}.${i & 255}`,
           'portcullis-bench',
+          now,
+          now,
+          now + 7 * 86_400_000,
         );
         sessions.push({ sessionId, userId });
       }
@@ -88,24 +95,19 @@ const base64url = (value) => Buffer.from(value).toString('base64url');
 
 /**
  * Access tokens for seeded sessions, signed with the server's generated secret (it lives in the
- * bench's own temporary data directory). They match what the server issues at login: HS256, its
- * key id, issuer, audience and a 15-minute lifetime, so each one names a real session row.
+ * bench's own temporary data directory). Each is a copy of `sampleToken`, one the server issued at
+ * a real sign-in, with its own subject, session and times: the same header byte for byte and the
+ * same issuer, audience and lifetime, so each one names a real session row.
  */
-export function mintAccessTokens(dataDir, publicOrigin, sessions, ttlSeconds = 900) {
+export function mintAccessTokens(dataDir, sampleToken, sessions) {
   const { jwtSecret } = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8'));
-  const kid = createHash('sha256').update(jwtSecret).digest('base64url').slice(0, 12);
-  const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid }));
+  const [header, samplePayload] = sampleToken.split('.');
+  const sample = JSON.parse(Buffer.from(samplePayload, 'base64url').toString('utf8'));
+  const ttlSeconds = sample.exp - sample.iat;
   const iat = Math.floor(Date.now() / 1000);
   return sessions.map(({ sessionId, userId }) => {
     const payload = base64url(
-      JSON.stringify({
-        sub: userId,
-        sid: sessionId,
-        iat,
-        exp: iat + ttlSeconds,
-        iss: publicOrigin,
-        aud: 'portcullis-api',
-      }),
+      JSON.stringify({ ...sample, sub: userId, sid: sessionId, iat, exp: iat + ttlSeconds }),
     );
     const signature = createHmac('sha256', jwtSecret)
       .update(`${header}.${payload}`)

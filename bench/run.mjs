@@ -495,6 +495,10 @@ async function layerBreakdown({ server, dataDir, floor, user, profileBody }) {
   const quietPort = await freePort();
   // A second instance on the same database and secrets, differing only in the log level.
   const quiet = await startServer({ env: serverEnv(dataDir, quietPort, { LOG_LEVEL: 'warn' }) });
+  // And one with the Prometheus listener on: the price of counting every request.
+  const metered = await startServer({
+    env: serverEnv(dataDir, await freePort(), { METRICS_PORT: String(await freePort()) }),
+  });
   const csrfOnly = { cookie: `${cookieNames.csrf}=${user.cookies.get(cookieNames.csrf)}` };
   const authed = user.loadHeaders();
   const job = (origin, urlPath, headers = {}) => ({
@@ -559,10 +563,18 @@ async function layerBreakdown({ server, dataDir, floor, user, profileBody }) {
       job: job(quiet.origin, '/api/profile', authed),
       pid: quiet.pid,
     },
+    {
+      key: 'profile-metrics',
+      label: 'GET /api/profile with METRICS_PORT set (Prometheus counters and histogram)',
+      job: job(metered.origin, '/api/profile', authed),
+      pid: metered.pid,
+    },
   ];
   const measured = await interleaved(targets, { durationSec: settings.layerDurationSec });
   const floorRate = measured.floor.reqPerSec;
   let previousUs;
+  // These rows compare with the profile row, not with the one above them.
+  const besideProfile = ['notes-one', 'profile-quiet', 'profile-metrics'];
   for (const target of targets) {
     const result = measured[target.key];
     const cpuUs = result.cpuUsPerReq;
@@ -574,17 +586,16 @@ async function layerBreakdown({ server, dataDir, floor, user, profileBody }) {
       p99: result.p99,
       ratio: floorRate ? result.reqPerSec / floorRate : undefined,
       cpuUsPerReq: cpuUs,
-      // These rows compare with the profile row, not with the one above them.
-      deltaUs:
-        target.key === 'profile-quiet' || target.key === 'notes-one'
-          ? cpuUs - measured.profile.cpuUsPerReq
-          : previousUs === undefined
-            ? undefined
-            : cpuUs - previousUs,
+      deltaUs: besideProfile.includes(target.key)
+        ? cpuUs - measured.profile.cpuUsPerReq
+        : previousUs === undefined
+          ? undefined
+          : cpuUs - previousUs,
     });
-    if (target.key !== 'notes-one') previousUs = cpuUs;
+    if (!besideProfile.includes(target.key)) previousUs = cpuUs;
   }
   await stopProcess(quiet.child);
+  await stopProcess(metered.child);
   await stopProcess(fastifyFloor.child);
 }
 

@@ -144,7 +144,7 @@ export async function buildApp(
     options.mailNotice === undefined ? {} : { notice: options.mailNotice },
   );
   const { mail } = mailQueue;
-  const appMetrics = createAppMetrics();
+  const appMetrics = createAppMetrics({ processMetrics: config.metrics.port !== 0 });
   app.decorate('metrics', appMetrics);
   const identity = createIdentityCore({
     db,
@@ -188,12 +188,15 @@ export async function buildApp(
     },
   );
   // Labels from the server's own vocabulary only: the matched route's pattern, never the URL.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    appMetrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
-    appMetrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
-    done();
-  });
+  // With no metrics listener nothing could read them, so requests do not pay for counting.
+  if (config.metrics.port !== 0) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      appMetrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+      appMetrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+      done();
+    });
+  }
   // Changes made by the operator's CLI reach this instance through the database (ADR 009).
   const cliInvalidations = new InvalidationLogFollower(
     new DbInvalidationLog(db),

@@ -8,9 +8,10 @@ import { metrics as securityCounters } from './metrics.js';
  * grow the registry. Served on a listener of its own (METRICS_PORT, loopback by default), never
  * on the public port.
  */
-export function createAppMetrics() {
+export function createAppMetrics(options: { processMetrics: boolean }) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'portcullis_' });
+  // Node's own collectors sample the event loop and heap: only worth it when someone scrapes.
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'portcullis_' });
   const httpRequests = new Counter({
     name: 'portcullis_http_requests_total',
     help: 'HTTP requests answered, by route pattern, method and status',

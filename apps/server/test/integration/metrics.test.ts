@@ -20,7 +20,8 @@ let metricsServer: Server;
 let metricsUrl: string;
 
 beforeAll(async () => {
-  testApp = await startTestApp();
+  // The app only records when a metrics listener is configured; this test starts its own.
+  testApp = await startTestApp({ METRICS_PORT: '9464' });
   metricsServer = await startMetricsListener(testApp.app.metrics.registry, {
     host: '127.0.0.1',
     port: 0,
@@ -79,6 +80,19 @@ describe('metrics', () => {
     expect(value(text, 'portcullis_session_cache_entries')).toBeGreaterThanOrEqual(1);
     expect(value(text, 'portcullis_mail_queue_pending')).toBeGreaterThanOrEqual(0);
     expect(value(text, 'portcullis_csp_reports_total')).toBeGreaterThanOrEqual(0);
+    expect(value(text, 'portcullis_process_cpu_user_seconds_total')).toBeGreaterThan(0);
+  });
+
+  it('with no metrics listener (METRICS_PORT=0), requests are not counted at all', async () => {
+    const quiet = await startTestApp({ METRICS_PORT: '0' });
+    try {
+      expect((await new TestClient(quiet).get('/api/csrf')).status).toBe(200);
+      const text = await quiet.app.metrics.registry.metrics();
+      expect(text).not.toContain('portcullis_http_requests_total{');
+      expect(text).not.toContain('portcullis_process_cpu_user_seconds_total');
+    } finally {
+      await quiet.close();
+    }
   });
 
   it('an unknown path on the metrics listener is 404; the public port has no /metrics', async () => {

@@ -31,8 +31,16 @@ export class NotesRepository {
       .executeTakeFirst();
   }
 
-  list(ownerId: string, limit: number, after?: { at: number; id: string }): Promise<NoteRow[]> {
-    let query = this.db.selectFrom('notes').selectAll().where('owner_id', '=', ownerId);
+  /** A page, newest first. The owner's id is left out of each row: the caller already has it. */
+  list(
+    ownerId: string,
+    limit: number,
+    after?: { at: number; id: string },
+  ): Promise<Omit<NoteRow, 'owner_id'>[]> {
+    let query = this.db
+      .selectFrom('notes')
+      .select(['id', 'title', 'body', 'created_at', 'updated_at'])
+      .where('owner_id', '=', ownerId);
     if (after !== undefined) {
       query = query.where((eb) =>
         eb.or([

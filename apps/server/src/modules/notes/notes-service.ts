@@ -53,12 +53,15 @@ export class NotesService {
   }
 }
 
-function toNote(row: NoteRow): Note {
+function toNote(row: Pick<NoteRow, 'id' | 'title' | 'body' | 'created_at' | 'updated_at'>): Note {
+  const createdAt = new Date(row.created_at).toISOString();
   return {
     id: row.id,
     title: row.title,
     body: row.body,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
+    createdAt,
+    // Most notes were never edited: one date formatted instead of two, fifty times per page.
+    updatedAt:
+      row.updated_at === row.created_at ? createdAt : new Date(row.updated_at).toISOString(),
   };
 }

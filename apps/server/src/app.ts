@@ -25,6 +25,7 @@ import { cookieNames } from './plugins/cookies.js';
 import { registerCors } from './plugins/cors.js';
 import { registerCsrf } from './plugins/csrf.js';
 import { AppError } from './lib/app-error.js';
+import { declareApiReference } from './plugins/api-reference.js';
 import { registerErrorHandler, sendError, toAppError } from './plugins/error-handler.js';
 import { registerFetchMetadata } from './plugins/fetch-metadata.js';
 import { trackRouteMethods } from './plugins/method-not-allowed.js';
@@ -232,6 +233,8 @@ export async function buildApp(
   );
 
   registerErrorHandler(app);
+  // Before every onRoute check: the reference's routes are declared by the time those run.
+  const registerApiReference = declareApiReference(app, { enabled: config.apiReference });
   registerZodValidation(app);
   await registerOpenApi(app, { publicOrigin: config.publicOrigin, version: API_VERSION });
   registerRoutePolicy(app);
@@ -271,6 +274,7 @@ export async function buildApp(
     readinessChecks: options.stores?.readinessChecks ?? [],
   };
   for (const feature of featureModules) feature.register(app, context);
+  registerApiReference();
   await registerSpa(app, { webDistDir: options.webDistDir ?? defaultWebDistDir });
   // Last: every path, the SPA's files included, is known by now.
   registerMethodNotAllowed();

@@ -119,6 +119,8 @@ const envSchema = z.object({
   PROVIDER_REGISTRATION: z.enum(['open', 'closed']).default('open'),
   // RFC 9116 security.txt: where researchers report a vulnerability (mailto:, https: or tel:).
   SECURITY_CONTACT: z.string().optional(),
+  // The interactive API reference page; unset, it follows NODE_ENV (on except in production).
+  API_REFERENCE: z.enum(['on', 'off']).optional(),
 });
 
 export type TrustProxy = false | number | string[];
@@ -215,6 +217,11 @@ export interface AppConfig {
   federation: FederationSettings;
   /** `Contact:` URIs of /.well-known/security.txt (RFC 9116); empty: the file is not served. */
   securityContacts: string[];
+  /**
+   * Whether the interactive API reference is served (API_REFERENCE): a development aid that needs a
+   * looser CSP on its own route, so production leaves it out unless an operator turns it on.
+   */
+  apiReference: boolean;
 }
 
 function parseTrustProxy(raw: string | undefined): TrustProxy {
@@ -580,6 +587,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     auditCheckpointKeys,
     federation,
     securityContacts,
+    apiReference:
+      e.API_REFERENCE === undefined ? e.NODE_ENV !== 'production' : e.API_REFERENCE === 'on',
   };
 }
 

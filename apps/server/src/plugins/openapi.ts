@@ -17,6 +17,19 @@ const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Where the document is served; the web app and API clients can generate types from it. */
 export const OPENAPI_PATH = '/api/openapi.json';
 
+/** Where the interactive reference renders it, when API_REFERENCE is on (plugins/api-reference.ts). */
+export const API_REFERENCE_PATH = '/api/reference';
+
+/**
+ * The routes that serve the document or render it: they are about the API, not part of it, so
+ * neither the document nor the list of routes it must name includes them.
+ */
+function isDocumentationRoute(url: string): boolean {
+  return (
+    url === OPENAPI_PATH || url === API_REFERENCE_PATH || url.startsWith(`${API_REFERENCE_PATH}/`)
+  );
+}
+
 function inputSchema(schema: unknown): Record<string, unknown> | undefined {
   if (schema === undefined) return undefined;
   return z.toJSONSchema(schema as ZodType, { io: 'input', unrepresentable: 'any' });
@@ -26,7 +39,8 @@ function inputSchema(schema: unknown): Record<string, unknown> | undefined {
  * The OpenAPI 3.1 document, generated from the routes themselves: each route's zod schemas from
  * the contract become its request and response schemas, and its access rule its security
  * requirement (the access-token cookie; the CSRF header on unsafe methods). So the document
- * cannot describe an API other than the one that runs. Documents and the 405 answers are left out.
+ * cannot describe an API other than the one that runs. Documents, the OpenAPI document and its
+ * reference page, and the 405 answers are left out.
  */
 export async function registerOpenApi(
   app: FastifyInstance,
@@ -37,7 +51,7 @@ export async function registerOpenApi(
   app.decorate('apiRoutes', apiRoutes);
   app.addHook('onRoute', (route) => {
     if (!isApiRoute(route.url) || route.config?.methodNotAllowed === true) return;
-    if (route.url === OPENAPI_PATH) return;
+    if (isDocumentationRoute(route.url)) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method !== 'HEAD' && method !== 'OPTIONS') apiRoutes.push({ method, url: route.url });
@@ -86,7 +100,7 @@ function describeRoute(
   url: string,
   route: RouteOptions,
 ): { schema: FastifySchema; url: string } {
-  if (!isApiRoute(url) || route.config?.methodNotAllowed === true || url === OPENAPI_PATH) {
+  if (!isApiRoute(url) || route.config?.methodNotAllowed === true || isDocumentationRoute(url)) {
     return { schema: { hide: true }, url };
   }
   const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -110,6 +110,49 @@ export const documentHeaders = Object.freeze({
   'reporting-endpoints': `${CSP_REPORTING_GROUP}="${CSP_REPORTS_PATH}"`,
 });
 
+/**
+ * The interactive API reference (plugins/api-reference.ts; development only unless API_REFERENCE
+ * is on) is someone else's app, a 5 MB Vue bundle that cannot run under the document policy. It
+ * gets its own, on its three routes only, differing from `documentCsp` in three places:
+ * - script-src also allows the page's one inline script (the settings the bundle starts with) by
+ *   its hash: not 'unsafe-inline', so an injected script still does not run, and not 'unsafe-eval'.
+ *   (zod, inside the bundle, tries `new Function` once per load to see whether it may compile
+ *   validators; refused, it interprets them, and the browser reports the refusal: one expected
+ *   report per visit, the policy working.)
+ * - style-src 'unsafe-inline': the bundle writes <style> elements at run time, more of them as
+ *   panels open, some built from its settings and some unable to carry a nonce, and sets style
+ *   attributes; none is known in advance, so no hash or nonce can name them. Styles run no code,
+ *   and the page shows nothing but the public API document and the answers to its user's requests.
+ * - no Trusted Types: the bundle assigns HTML strings outside any policy, and the only policy it
+ *   creates (Vue's `vue`) passes every string through, so allowing it would protect nothing.
+ * Everything else stands: nothing from another origin (the page is configured to need no font
+ * CDN, proxy or hosted client), no plugins, no <base>, no framing, violations reported.
+ */
+// The page as @scalar/fastify-api-reference 1.76.3 writes it for the settings in api-reference.ts;
+// integration/api-reference.test.ts hashes the served page and names the new value when it changes.
+const API_REFERENCE_SCRIPT_HASH = "'sha256-+efYHOabpiuw7YBtXPQ+zy+GvjvJRzvR10d2kAYrFK0='";
+
+export const apiReferenceCsp = [
+  "default-src 'self'",
+  `script-src 'self' ${API_REFERENCE_SCRIPT_HASH}`,
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+  'upgrade-insecure-requests',
+  `report-uri ${CSP_REPORTS_PATH}`,
+  `report-to ${CSP_REPORTING_GROUP}`,
+].join('; ');
+
+export const apiReferenceHeaders = Object.freeze({
+  ...documentHeaders,
+  'content-security-policy': apiReferenceCsp,
+});
+
 export const apiHeaders = Object.freeze({
   ...common,
   'content-security-policy': apiCsp,

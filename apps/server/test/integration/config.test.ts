@@ -105,6 +105,26 @@ describe('loadConfig', () => {
     expect(refusal({ ...productionEnv, TRUST_PROXY: 'true' }).variable).toBe('TRUST_PROXY');
   });
 
+  it('API_REFERENCE: unset, the reference page is on except in production', () => {
+    expect(loadConfig(productionEnv).apiReference).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: '/tmp/x' }).apiReference).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', DATA_DIR: '/tmp/x' }).apiReference).toBe(true);
+    // NODE_ENV itself defaults to production, and so does the page's absence.
+    expect(loadConfig({ DATA_DIR: '/tmp/x' }).apiReference).toBe(false);
+  });
+
+  it('API_REFERENCE=on or off overrides NODE_ENV either way', () => {
+    expect(loadConfig({ ...productionEnv, API_REFERENCE: 'on' }).apiReference).toBe(true);
+    expect(
+      loadConfig({ NODE_ENV: 'development', DATA_DIR: '/tmp/x', API_REFERENCE: 'off' })
+        .apiReference,
+    ).toBe(false);
+  });
+
+  it.each(['true', 'yes', 'ON', ''])('API_REFERENCE=%j → API_REFERENCE', (value) => {
+    expect(refusal({ ...productionEnv, API_REFERENCE: value }).variable).toBe('API_REFERENCE');
+  });
+
   it('the error message does not echo the secret it refused', () => {
     const error = refusal({ ...productionEnv, JWT_SECRETS: 'my-leaky-secret' });
     expect(error.message).not.toContain('my-leaky-secret');

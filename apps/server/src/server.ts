@@ -7,7 +7,7 @@ import { answerClientErrorsInEnvelope } from './lib/client-error-response.js';
 import { applyConnectionTimeouts, limitConnectionsPerClient } from './lib/connection-limits.js';
 import { ensureDevCertificate } from './lib/dev-certificate.js';
 import { redirectTarget } from './lib/redirect-target.js';
-import { hashConcurrencyForThreadPool } from './lib/thread-pool.js';
+import { hashConcurrencyForThreadPool, lowerThreadPoolPriority } from './lib/thread-pool.js';
 import { startMetricsListener } from './lib/app-metrics.js';
 import { TLS_CIPHERS, TLS_MIN_VERSION } from './lib/tls-policy.js';
 
@@ -90,6 +90,14 @@ async function main(): Promise<void> {
     app.log.warn(
       { hashConcurrency: config.hashing.concurrency, threadPoolSize: config.threadPoolSize },
       'HASH_CONCURRENCY lowered to leave two libuv threads free: set UV_THREADPOOL_SIZE to use more cores',
+    );
+  }
+  // Password hashes run on libuv's pool: at a lower priority they yield a core to requests.
+  const pool = await lowerThreadPoolPriority(config.threadPoolSize);
+  if (pool.lowered < config.threadPoolSize && process.platform === 'linux') {
+    app.log.warn(
+      { lowered: pool.lowered, threadPoolSize: config.threadPoolSize },
+      'not every libuv pool thread could be given a lower priority: a login storm may slow reads',
     );
   }
   // Set before listening: Node reads the connection-checking interval when it starts to listen.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
@@ -148,6 +148,18 @@ describe('the server process', () => {
       expect(reply.location).toBe(`https://localhost:${httpsPort}${path}`);
     },
   );
+
+  it("runs libuv's pool threads, where hashes run, at nice 10 and the event loop at nice 0", () => {
+    const nice = (task: string): number => {
+      const stat = readFileSync(`/proc/${String(child.pid)}/task/${task}/stat`, 'utf8');
+      // Field 19 of stat(5), counted after the command name's closing parenthesis.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const tasks = readdirSync(`/proc/${String(child.pid)}/task`);
+    expect(nice(String(child.pid))).toBe(0);
+    // libuv's default pool: UV_THREADPOOL_SIZE is not set for this process.
+    expect(tasks.filter((task) => nice(task) === 10)).toHaveLength(4);
+  });
 
   it('exits 0 on SIGTERM after closing', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

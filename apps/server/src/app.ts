@@ -129,7 +129,7 @@ export async function buildApp(
     ...(options.https !== undefined ? { https: options.https } : {}),
   }) as unknown as FastifyInstance;
 
-  const db: Db = createDatabase(config.database);
+  const db: Db = createDatabase(config.database, { walCheckpointer: true });
   await migrateToLatest(db as never);
   const secrets = loadSecrets(config);
 

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { createRequire } from 'node:module';
 import type { AppConfig } from '../config.js';
 import type { Database } from './schema.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export type Db = Kysely<Database>;
 
@@ -19,7 +20,14 @@ function loadPg(): typeof import('pg').default {
   return pg;
 }
 
-export function createDatabase(database: AppConfig['database']): Db {
+/**
+ * @param options.walCheckpointer moves SQLite's checkpoints to a worker thread (db/wal-checkpointer.ts):
+ * for the server, whose event loop answers every request; a short CLI run keeps SQLite's own.
+ */
+export function createDatabase(
+  database: AppConfig['database'],
+  options: { walCheckpointer?: boolean } = {},
+): Db {
   if (database.kind === 'postgres') {
     const pg = loadPg();
     const pool = new pg.Pool({
@@ -68,8 +76,16 @@ export function createDatabase(database: AppConfig['database']): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  const checkpointer =
+    options.walCheckpointer === true && database.file !== ':memory:'
+      ? startWalCheckpointer(sqlite, database.file)
+      : undefined;
   return new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new SqliteDialect({
+      database: withStatementCache(sqlite, () => {
+        checkpointer?.stop();
+      }),
+    }),
   });
 }
 
@@ -94,10 +110,17 @@ function restrictToOwner(file: string): void {
  * Statements are reusable in better-sqlite3 (one thread, synchronous), so keep them by SQL text.
  * The cap only matters for queries whose text varies (`in (...)` lists); those fall out of it.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database, maxStatements = 500) {
+function withStatementCache(
+  sqlite: SqliteDatabase.Database,
+  beforeClose: () => void,
+  maxStatements = 500,
+) {
   const statements = new Map<string, SqliteDatabase.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      beforeClose();
+      sqlite.close();
+    },
     prepare(sqlText: string) {
       let statement = statements.get(sqlText);
       if (statement === undefined) {

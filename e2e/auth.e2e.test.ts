@@ -211,6 +211,8 @@ describe('registration and sign-in', () => {
     const { page } = await sessions.newSession();
     const user = newUser('leaver');
     await registerAndSignIn(page, mailbox, user);
+    // The notes page's list request finishes first: signing out under it would answer it 401.
+    await page.getByText('No notes yet.').waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You have signed out.').waitFor();

@@ -22,13 +22,27 @@ function checkpoint() {
     return { error: String(error && error.message) };
   }
 }
-setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => parentPort.postMessage(checkpoint()));
+const closed = new Int32Array(workerData.closed);
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message !== 'close') return parentPort.postMessage(checkpoint());
+  clearInterval(timer);
+  db.close();
+  Atomics.store(closed, 0, 1);
+  Atomics.notify(closed, 0);
+});
 `;
+
+/** How long closing waits for the worker to let go of its connection. */
+const CLOSE_WAIT_MS = 1000;
 
 export interface WalCheckpointer {
   /** Runs a checkpoint now, on the worker; resolves with SQLite's answer. For tests. */
   checkpointNow(): Promise<{ busy: number; log: number; checkpointed: number }>;
+  /**
+   * Closes the worker's connection before returning, so that the app's connection, closed next,
+   * is the last one: only the last connection to close checkpoints the WAL and removes it.
+   */
   stop(): void;
 }
 
@@ -49,12 +63,15 @@ export function startWalCheckpointer(
 ): WalCheckpointer {
   sqlite.pragma('wal_autocheckpoint = 0');
   let stopped = false;
+  let exited = false;
+  const closed = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       file,
       intervalMs: options.intervalMs ?? 1000,
+      closed: closed.buffer,
     },
   });
   // A checkpoint every second must not keep a finished process (the CLI, a test) alive.
@@ -63,7 +80,10 @@ export function startWalCheckpointer(
     if (!stopped && sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   };
   worker.once('error', fallBack);
-  worker.once('exit', fallBack);
+  worker.once('exit', () => {
+    exited = true;
+    fallBack();
+  });
   return {
     checkpointNow: () =>
       new Promise((resolve, reject) => {
@@ -78,6 +98,13 @@ export function startWalCheckpointer(
       }),
     stop: () => {
       stopped = true;
+      if (!exited) {
+        // Closing is synchronous (Kysely's destroy does not wait), so the main thread blocks the
+        // moment the worker needs to close; terminating it instead would leave its connection open
+        // past the app's, and the WAL behind.
+        worker.postMessage('close');
+        Atomics.wait(closed, 0, 0, CLOSE_WAIT_MS);
+      }
       void worker.terminate();
     },
   };

@@ -87,7 +87,9 @@ describe('GET /api/session', () => {
     const member = await createUser(testApp);
     const access = cookie(member.client, cookieNames.access);
     const [header = '', payload = '', signature = ''] = access.split('.');
-    const flipped = `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`;
+    // The first character, not the last: the last one of a 32-byte signature carries two unused
+    // bits, so changing A to B there can decode to the very same signature.
+    const flipped = `${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
     for (const forged of [`${header}.${payload}.${flipped}`, 'not-a-token', '']) {
       const res = await clientWith({ [cookieNames.access]: forged }).get<CurrentSessionResponse>(
         '/api/session',

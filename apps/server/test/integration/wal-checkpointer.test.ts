@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,6 +77,19 @@ describe('WAL checkpointer', () => {
     expect(answer.busy).toBe(0);
     expect(answer.log).toBeGreaterThanOrEqual(50);
     expect(answer.checkpointed).toBe(answer.log);
+  });
+
+  it('on close the worker lets go first, so the app’s connection checkpoints and removes the WAL', async () => {
+    const { sqlite, file } = openWalDatabase();
+    // An interval longer than the test: the log is still full when closing begins.
+    const checkpointer = startWalCheckpointer(sqlite, file, { intervalMs: 600_000 });
+    // Once this answers, the worker's connection is open, as it is in a server that has run a while.
+    await checkpointer.checkpointNow();
+    writePages(sqlite, 200);
+    expect(existsSync(`${file}-wal`)).toBe(true);
+    checkpointer.stop();
+    sqlite.close();
+    expect(existsSync(`${file}-wal`)).toBe(false);
   });
 
   it('if the worker fails, SQLite’s own automatic checkpoint is turned back on', async () => {

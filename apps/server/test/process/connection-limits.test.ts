@@ -255,9 +255,12 @@ describe('behind a proxy (plain HTTP): Node refusals, slow clients, hash fair sh
     expect(other.status).toBe(200);
     const statuses = burstReplies.map((reply) => reply.status);
     expect(statuses.filter((status) => status === 503)).toEqual([]);
-    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(8);
+    // The client holds at most 4 hashes at once, but each hash that finishes while its 40
+    // connections are still arriving frees a place for the next: on a loaded machine the burst
+    // takes a few hundred milliseconds to arrive, so a few more than 4 are served.
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(12);
     const refused = burstReplies.filter((reply) => reply.status === 429);
-    expect(refused.length).toBeGreaterThanOrEqual(30);
+    expect(refused.length).toBe(40 - statuses.filter((status) => status === 401).length);
     expect(
       refused.map((reply) => (JSON.parse(reply.body) as { error: { code: string } }).error.code),
     ).toContain('rate_limited');

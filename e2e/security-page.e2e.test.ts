@@ -220,4 +220,34 @@ describe('the security page', () => {
       0,
     );
   });
+
+  test('a list that cannot be read says why, and "Try again" reads it', async () => {
+    const user = newUser('retry');
+    const session = await sessions.newSession();
+    await registerAndSignIn(session.page, mailbox, user);
+    // The one answer an overloaded server gives; every later request reaches the server.
+    let refused = false;
+    await session.page.route('**/api/account/sessions', async (route) => {
+      if (refused) return route.fallback();
+      refused = true;
+      return route.fulfill({
+        status: 503,
+        headers: { 'retry-after': '1' },
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: { code: 'server_busy', message: 'The server is busy. Try again shortly.' },
+        }),
+      });
+    });
+    session.expectRefusal('503 /api/account/sessions');
+    await openSecurityPage(session.page);
+    const panel = sessionsPanel(session.page);
+    await panel
+      .getByRole('alert')
+      .getByText('The server is busy. Try again in 1 second.', { exact: true })
+      .waitFor();
+    await panel.getByRole('button', { name: 'Try again' }).click();
+    await panel.getByRole('listitem').first().getByText('This device').waitFor();
+    expect(await panel.getByRole('alert').count()).toBe(0);
+  });
 });

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { userMessage } from '../api/api-error';
 
 /**
  * A polite live region for confirmations ("Note saved."). It is always in the DOM, because screen
@@ -22,6 +23,17 @@ export function ErrorAlert({ message, children }: { message: string; children?: 
       <p>{message}</p>
       {children}
     </div>
+  );
+}
+
+/** A read that failed, in place of what it would have shown, with the way to read it again. */
+export function LoadFailed({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  return (
+    <ErrorAlert message={userMessage(error)}>
+      <button type="button" className="button" onClick={onRetry}>
+        Try again
+      </button>
+    </ErrorAlert>
   );
 }
 

@@ -165,3 +165,23 @@ export function TextAreaField({ rows = 6, optional = false, ...props }: TextArea
     </FieldShell>
   );
 }
+
+interface CurrentPasswordFieldProps extends Omit<TextFieldProps, 'type' | 'autoComplete'> {
+  /** The signed-in account's email address. */
+  email: string | undefined;
+}
+
+/**
+ * The signed-in user's password, asked again to confirm a change. The hidden username beside it
+ * tells password managers whose password this is, so they fill, or update, the right entry.
+ */
+export function CurrentPasswordField({ email, ...props }: CurrentPasswordFieldProps) {
+  return (
+    <>
+      {email !== undefined && (
+        <input type="email" name="username" autoComplete="username" value={email} readOnly hidden />
+      )}
+      <TextField {...props} type="password" autoComplete="current-password" />
+    </>
+  );
+}

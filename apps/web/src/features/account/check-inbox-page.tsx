@@ -7,7 +7,8 @@ import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
 import { Loading } from '../../components/status-message';
 import { TextField } from '../../components/text-field';
-import { noFormErrors, validateForm, type FormErrors } from '../../lib/form-errors';
+import { validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { useAuth } from '../auth/auth-context';
 import { readEmailState, type SignInNotice } from '../auth/sign-in-notice';
 import { resendVerificationRequest } from './account-api';
@@ -41,19 +42,17 @@ function ResendToTypedAddress() {
   const headingId = `${idPrefix}heading`;
   const fields = { email: { id: `${idPrefix}email`, label: 'Email' } };
   const [email, setEmail] = useState('');
-  const [errors, setErrors] = useState<FormErrors<'email'>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<'email'>();
 
   const handleSubmit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (resend.busy || resend.secondsLeft > 0) return;
     const validation = validateForm(resendVerificationBodySchema, { email });
     if (!validation.ok) {
-      setErrors(validation.errors);
-      setAttempt((value) => value + 1);
+      fail(validation.errors);
       return;
     }
-    setErrors(noFormErrors());
+    clear();
     const body = validation.data;
     void resend.send(
       () => resendVerificationRequest(body),

@@ -5,7 +5,8 @@ import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
 import { ResultMessage } from '../../components/result-message';
 import { TextField } from '../../components/text-field';
-import { noFormErrors, validateForm, type FormErrors } from '../../lib/form-errors';
+import { validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { readEmailState } from '../auth/sign-in-notice';
 import { forgotPasswordRequest } from './account-api';
 import { ResendButton, useResend } from './resend';
@@ -21,8 +22,7 @@ export function ForgotPasswordPage() {
   const idPrefix = useId();
   const fields = { email: { id: `${idPrefix}email`, label: 'Email' } };
   const [email, setEmail] = useState(() => readEmailState(location.state) ?? '');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   /** The address the first link went to; the form gives way to what happens next. */
   const [sentTo, setSentTo] = useState<string | undefined>();
   const resend = useResend();
@@ -34,11 +34,10 @@ export function ForgotPasswordPage() {
     if (resend.busy || resend.secondsLeft > 0) return;
     const validation = validateForm(forgotPasswordBodySchema, { email });
     if (!validation.ok) {
-      setErrors(validation.errors);
-      setAttempt((value) => value + 1);
+      fail(validation.errors);
       return;
     }
-    setErrors(noFormErrors());
+    clear();
     const address = validation.data.email;
     void resend.send(request(address), '').then((sent) => {
       // A refusal (a wait) stays on the form, as an alert beside the button.

@@ -7,12 +7,8 @@ import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
 import { PasswordStrengthMeter } from '../../components/password-strength-meter';
 import { TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { LinkProblem } from './link-problem';
 import { useLinkToken } from './link-token';
 
@@ -47,8 +43,7 @@ export function SetPasswordFromLink(props: SetPasswordFromLinkProps) {
   const fields = { newPassword: { id: `${idPrefix}new`, label: 'New password' } };
 
   const [newPassword, setNewPassword] = useState('');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
   /** Set when the server refused the link itself: the form has nothing left to do. */
   const [linkRefused, setLinkRefused] = useState<string | undefined>();
@@ -61,11 +56,6 @@ export function SetPasswordFromLink(props: SetPasswordFromLinkProps) {
   if (!linkToken.ok) return unusable(linkToken.problem);
   if (linkRefused !== undefined) return unusable(linkRefused);
   const { token } = linkToken;
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     const validation = validateForm(props.schema, { newPassword });

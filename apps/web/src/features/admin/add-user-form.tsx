@@ -5,12 +5,8 @@ import { useId, useRef, useState, type SubmitEvent } from 'react';
 import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { roleLabels } from '../auth/permissions';
 import { createUserRequest } from './admin-api';
 
@@ -42,14 +38,8 @@ export function AddUserForm({ onCreated }: AddUserFormProps) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('user');
   const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     const values = { email, name, role };
@@ -74,7 +64,7 @@ export function AddUserForm({ onCreated }: AddUserFormProps) {
       setName('');
       setRole('user');
       setPassword('');
-      setErrors(noFormErrors());
+      clear();
       if (detailsRef.current !== null) detailsRef.current.open = false;
       summaryRef.current?.focus();
     } catch (error) {

@@ -2,7 +2,7 @@ import { auditEventTypes, type AuditEventType } from '@portcullis/contract/admin
 import { useId, useState, type SubmitEvent } from 'react';
 import { auditEventLabels } from '../../lib/audit-event-labels';
 import type { AuditFilters } from './admin-api';
-import { FilterSelect } from './filter-select';
+import { FilterButtons, FilterInput, FilterSelect } from './filter-fields';
 
 type Outcome = NonNullable<AuditFilters['outcome']>;
 const outcomes: readonly Outcome[] = ['success', 'failure'];
@@ -85,66 +85,31 @@ export function AuditFiltersForm({ onApply }: AuditFiltersFormProps) {
         value={outcome}
         onChange={setOutcome}
       />
-      <div className="filter filter--wide">
-        <label htmlFor={`${id}actor`}>Actor email</label>
-        <input
-          id={`${id}actor`}
-          className="input"
-          type="email"
-          autoComplete="off"
-          maxLength={254}
-          value={actor}
-          onChange={(event) => {
-            setActor(event.target.value);
-          }}
-        />
-      </div>
-      <div className="filter filter--wide">
-        <label htmlFor={`${id}target`}>Target email</label>
-        <input
-          id={`${id}target`}
-          className="input"
-          type="email"
-          autoComplete="off"
-          maxLength={254}
-          value={target}
-          onChange={(event) => {
-            setTarget(event.target.value);
-          }}
-        />
-      </div>
-      <div className="filter">
-        <label htmlFor={`${id}from`}>From</label>
-        <input
-          id={`${id}from`}
-          className="input"
-          type="datetime-local"
-          value={from}
-          onChange={(event) => {
-            setFrom(event.target.value);
-          }}
-        />
-      </div>
-      <div className="filter">
-        <label htmlFor={`${id}to`}>To</label>
-        <input
-          id={`${id}to`}
-          className="input"
-          type="datetime-local"
-          value={to}
-          onChange={(event) => {
-            setTo(event.target.value);
-          }}
-        />
-      </div>
-      <div className="button-row filter-buttons">
-        <button type="submit" className="button button--small">
-          Filter events
-        </button>
-        <button type="button" className="button button--secondary button--small" onClick={clear}>
-          Clear
-        </button>
-      </div>
+      <FilterInput
+        id={`${id}actor`}
+        label="Actor email"
+        type="email"
+        maxLength={254}
+        value={actor}
+        onChange={setActor}
+      />
+      <FilterInput
+        id={`${id}target`}
+        label="Target email"
+        type="email"
+        maxLength={254}
+        value={target}
+        onChange={setTarget}
+      />
+      <FilterInput
+        id={`${id}from`}
+        label="From"
+        type="datetime-local"
+        value={from}
+        onChange={setFrom}
+      />
+      <FilterInput id={`${id}to`} label="To" type="datetime-local" value={to} onChange={setTo} />
+      <FilterButtons submitLabel="Filter events" onClear={clear} />
     </form>
   );
 }

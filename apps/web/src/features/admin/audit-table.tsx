@@ -6,7 +6,7 @@ import {
 import { useCallback, useRef, useState } from 'react';
 import { userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
-import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
+import { ErrorAlert, LoadFailed, Loading, StatusMessage } from '../../components/status-message';
 import { UserAgent } from '../../components/user-agent';
 import { auditEventLabels } from '../../lib/audit-event-labels';
 import { formatDateTime } from '../../lib/format-date';
@@ -112,13 +112,7 @@ export function AuditTable() {
       <AuditFiltersForm onApply={setFilters} />
       <ExportButtons filters={filters} />
       {events.status === 'loading' && <Loading label="Loading the audit log…" />}
-      {events.status === 'error' && (
-        <ErrorAlert message={userMessage(events.error)}>
-          <button type="button" className="button" onClick={events.retry}>
-            Try again
-          </button>
-        </ErrorAlert>
-      )}
+      {events.status === 'error' && <LoadFailed error={events.error} onRetry={events.retry} />}
       {events.status === 'ready' && events.items.length === 0 && (
         <p className="empty">{filtered ? 'No event matches these filters.' : 'No events yet.'}</p>
       )}

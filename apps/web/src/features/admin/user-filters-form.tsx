@@ -8,7 +8,7 @@ import { roles, type Role } from '@portcullis/contract/roles';
 import { useId, useState, type SubmitEvent } from 'react';
 import { roleLabels } from '../auth/permissions';
 import type { UserFilters } from './admin-api';
-import { FilterSelect } from './filter-select';
+import { FilterButtons, FilterInput, FilterSelect } from './filter-fields';
 
 export const userStatusLabels: Record<UserStatus, string> = {
   active: 'Active',
@@ -61,23 +61,15 @@ export function UserFiltersForm({ applied, onApply }: UserFiltersFormProps) {
 
   return (
     <form className="filters" role="search" aria-label="Find users" onSubmit={handleSubmit}>
-      <div className="filter filter--wide">
-        <label htmlFor={`${id}q`}>Search</label>
-        <input
-          id={`${id}q`}
-          className="input"
-          type="search"
-          maxLength={100}
-          value={q}
-          onChange={(event) => {
-            setQ(event.target.value);
-          }}
-          aria-describedby={`${id}q-hint`}
-        />
-        <p id={`${id}q-hint`} className="field-hint">
-          Part of an email address or name.
-        </p>
-      </div>
+      <FilterInput
+        id={`${id}q`}
+        label="Search"
+        type="search"
+        maxLength={100}
+        value={q}
+        onChange={setQ}
+        hint="Part of an email address or name."
+      />
       <FilterSelect
         id={`${id}role`}
         label="Role"
@@ -105,14 +97,7 @@ export function UserFiltersForm({ applied, onApply }: UserFiltersFormProps) {
         value={lastSignIn}
         onChange={setLastSignIn}
       />
-      <div className="button-row filter-buttons">
-        <button type="submit" className="button button--small">
-          Search users
-        </button>
-        <button type="button" className="button button--secondary button--small" onClick={clear}>
-          Clear
-        </button>
-      </div>
+      <FilterButtons submitLabel="Search users" onClear={clear} />
     </form>
   );
 }

@@ -4,7 +4,7 @@ import { useCallback, useRef, useState, type SubmitEvent } from 'react';
 import { userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
+import { ErrorAlert, LoadFailed, Loading, StatusMessage } from '../../components/status-message';
 import { formatDate, formatDateTime, formatTime, isSameDay } from '../../lib/format-date';
 import { useCountdown } from '../../lib/use-countdown';
 import {
@@ -247,13 +247,7 @@ export function UsersTable() {
       <UserFiltersForm applied={filters} onApply={setFilters} />
       <StatusMessage message={status} />
       {users.status === 'loading' && <Loading label="Loading users…" />}
-      {users.status === 'error' && (
-        <ErrorAlert message={userMessage(users.error)}>
-          <button type="button" className="button" onClick={users.retry}>
-            Try again
-          </button>
-        </ErrorAlert>
-      )}
+      {users.status === 'error' && <LoadFailed error={users.error} onRetry={users.retry} />}
       {users.status === 'ready' && users.items.length === 0 && (
         <p className="empty">{filtered ? 'No user matches these filters.' : 'No users yet.'}</p>
       )}

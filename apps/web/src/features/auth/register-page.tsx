@@ -7,12 +7,8 @@ import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
 import { PasswordStrengthMeter } from '../../components/password-strength-meter';
 import { TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { registerRequest } from './auth-api';
 import { useAuth } from './auth-context';
 
@@ -36,17 +32,11 @@ export function RegisterPage() {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
   const userInputs = useMemo(() => [name, email], [name, email]);
 
   if (state.status === 'authenticated') return <Navigate to="/notes" replace />;
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     const validation = validateForm(registerSchema, { name, email, password });

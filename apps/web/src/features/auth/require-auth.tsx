@@ -2,8 +2,7 @@ import type { Role } from '@portcullis/contract/roles';
 import type { ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { Page } from '../../components/page';
-import { ErrorAlert, Loading } from '../../components/status-message';
-import { userMessage } from '../../api/api-error';
+import { LoadFailed, Loading } from '../../components/status-message';
 import { useAuth } from './auth-context';
 import { ForbiddenPage } from './forbidden-page';
 import type { SignInNotice } from './sign-in-notice';
@@ -28,11 +27,7 @@ export function RequireAuth({ children, roles }: RequireAuthProps) {
     case 'unavailable':
       return (
         <Page title="Cannot reach Portcullis">
-          <ErrorAlert message={userMessage(state.error)}>
-            <button type="button" className="button" onClick={reload}>
-              Try again
-            </button>
-          </ErrorAlert>
+          <LoadFailed error={state.error} onRetry={reload} />
         </Page>
       );
     case 'anonymous': {

@@ -9,7 +9,8 @@ import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { TextField } from '../../components/text-field';
 import { failureMessage } from '../../lib/failure-message';
-import { noFormErrors, validateForm, type FormErrors } from '../../lib/form-errors';
+import { validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { secondFactorRequest, signInWithPasskey as passkeySignIn } from './second-step-api';
 import { isPasskeyAborted } from '../../lib/webauthn';
 
@@ -38,6 +39,31 @@ const codeFields: Record<CodeMethod, { label: string; hint: string; autoComplete
     autoComplete: 'off',
   },
 };
+
+const switchLabels: Record<CodeMethod, string> = {
+  totp: 'Use your authenticator app instead',
+  recovery: 'Use a recovery code instead',
+};
+
+function SwitchMethodButton({
+  to,
+  onSwitch,
+}: {
+  to: CodeMethod;
+  onSwitch: (to: CodeMethod) => void;
+}) {
+  return (
+    <button
+      type="button"
+      className="button button--secondary"
+      onClick={() => {
+        onSwitch(to);
+      }}
+    >
+      {switchLabels[to]}
+    </button>
+  );
+}
 
 /** The refusal's sentence, with the attempts left when the server says how many. */
 function refusalMessage(error: unknown): string {
@@ -68,8 +94,7 @@ export function SecondFactorStep({
   );
   const method: CodeMethod = shown === 'totp' ? 'totp' : 'recovery';
   const [code, setCode] = useState('');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   const [busy, setBusy] = useState<'code' | 'passkey' | undefined>();
   const codeRef = useRef<HTMLInputElement>(null);
   const passkeyRef = useRef<HTMLButtonElement>(null);
@@ -81,11 +106,6 @@ export function SecondFactorStep({
     // The password step's form is gone; the field that asks for the next thing takes its place.
     (codeRef.current ?? passkeyRef.current)?.focus();
   }, [shown]);
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const handleFailure = (error: unknown) => {
     if (error instanceof ApiError && error.code === 'unauthenticated') {
@@ -143,7 +163,7 @@ export function SecondFactorStep({
   const switchTo = (next: CodeMethod) => {
     setShown(next);
     setCode('');
-    setErrors(noFormErrors());
+    clear();
   };
 
   return (
@@ -171,26 +191,10 @@ export function SecondFactorStep({
               {busy === 'code' ? 'Checking…' : 'Continue'}
             </ActionButton>
             {method === 'totp' && offersRecovery && (
-              <button
-                type="button"
-                className="button button--secondary"
-                onClick={() => {
-                  switchTo('recovery');
-                }}
-              >
-                Use a recovery code instead
-              </button>
+              <SwitchMethodButton to="recovery" onSwitch={switchTo} />
             )}
             {method === 'recovery' && offersTotp && (
-              <button
-                type="button"
-                className="button button--secondary"
-                onClick={() => {
-                  switchTo('totp');
-                }}
-              >
-                Use your authenticator app instead
-              </button>
+              <SwitchMethodButton to="totp" onSwitch={switchTo} />
             )}
           </div>
         </form>
@@ -208,17 +212,7 @@ export function SecondFactorStep({
           >
             {busy === 'passkey' ? 'Waiting for your passkey…' : 'Use a passkey'}
           </ActionButton>
-          {!asksCode && offersRecovery && (
-            <button
-              type="button"
-              className="button button--secondary"
-              onClick={() => {
-                switchTo('recovery');
-              }}
-            >
-              Use a recovery code instead
-            </button>
-          )}
+          {!asksCode && offersRecovery && <SwitchMethodButton to="recovery" onSwitch={switchTo} />}
         </div>
       )}
       <p className="form-footer">

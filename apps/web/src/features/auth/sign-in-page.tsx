@@ -7,12 +7,8 @@ import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { Page } from '../../components/page';
 import { TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { formErrorsFromApi, noFormErrors, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { failureMessage } from '../../lib/failure-message';
 import { safeNextPath } from '../../lib/safe-redirect';
 import { formatCountdown, useCountdown } from '../../lib/use-countdown';
@@ -131,8 +127,7 @@ export function SignInPage() {
   // Unticked by default: on a shared computer the session must not outlive the browser unasked.
   const [remember, setRemember] = useState(false);
   const [resetRequired, setResetRequired] = useState(false);
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
   const [pause, setPause] = useState<Pause | null>(null);
   const [lastAttempt, setLastAttempt] = useState(false);
@@ -156,8 +151,7 @@ export function SignInPage() {
     setPause(null);
     setResetRequired(false);
     setLastAttempt(false);
-    setErrors({ fields: {}, form: [failureMessage(error)] });
-    setAttempt((value) => value + 1);
+    fail({ fields: {}, form: [failureMessage(error)] });
   };
 
   const atPasswordStep = step.kind === 'password';
@@ -210,11 +204,6 @@ export function SignInPage() {
     return <Navigate to={safeNextPath(searchParams.get('next')) ?? '/notes'} replace />;
   }
 
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
-
   const submit = async () => {
     const validation = validateForm(loginBodySchema, { email, password });
     if (!validation.ok) {
@@ -230,7 +219,7 @@ export function SignInPage() {
       const outcome = await signIn({ ...validation.data, remember });
       if (outcome.status === 'second-factor') {
         setPassword('');
-        setErrors(noFormErrors());
+        clear();
         setStep({ kind: 'second-factor', methods: outcome.methods });
         setSubmitting(false);
       }

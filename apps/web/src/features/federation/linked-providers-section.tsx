@@ -1,12 +1,13 @@
 import type { LinkedProvider } from '@portcullis/contract/federation';
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { ApiError, isAbortError, userMessage } from '../../api/api-error';
+import { ApiError, userMessage } from '../../api/api-error';
 import { stepUp } from '../../api/step-up';
 import { ActionButton } from '../../components/action-button';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
+import { ErrorAlert, LoadFailed, Loading, StatusMessage } from '../../components/status-message';
 import { formatDateTime } from '../../lib/format-date';
+import { useResource } from '../../lib/use-resource';
 import {
   linkedProvidersRequest,
   listProvidersRequest,
@@ -16,10 +17,18 @@ import {
 } from './federation-api';
 import { federationErrorMessage } from './sign-in-error-message';
 
-type ListState =
-  | { status: 'loading' }
-  | { status: 'error'; error: unknown }
-  | { status: 'ready'; configured: ConfiguredProvider[]; linked: LinkedProvider[] };
+interface Providers {
+  configured: ConfiguredProvider[];
+  linked: LinkedProvider[];
+}
+
+async function loadProviders(signal?: AbortSignal): Promise<Providers> {
+  const [configured, linked] = await Promise.all([
+    listProvidersRequest(signal),
+    linkedProvidersRequest(signal),
+  ]);
+  return { configured, linked };
+}
 
 /** What the provider's redirect back to `/security` said: `?linked=<id>` or `?error=<code>`. */
 type Outcome = { kind: 'linked'; providerId: string } | { kind: 'error'; code: string } | null;
@@ -92,7 +101,7 @@ export function LinkedProvidersSection() {
   const [searchParams, setSearchParams] = useSearchParams();
   // Read once: the query is removed below, so a reload does not announce the result again.
   const [outcome, setOutcome] = useState<Outcome>(() => outcomeFrom(searchParams));
-  const [list, setList] = useState<ListState>({ status: 'loading' });
+  const { resource: list, reload, retry } = useResource(loadProviders);
   const [status, setStatus] = useState('');
   const [unlinking, setUnlinking] = useState<LinkedProvider | undefined>();
   const [busy, setBusy] = useState(false);
@@ -111,26 +120,6 @@ export function LinkedProvidersSection() {
       { replace: true },
     );
   }, [searchParams, setSearchParams]);
-
-  const load = useCallback(async (signal?: AbortSignal) => {
-    try {
-      const [configured, linked] = await Promise.all([
-        listProvidersRequest(signal),
-        linkedProvidersRequest(signal),
-      ]);
-      setList({ status: 'ready', configured, linked });
-    } catch (error) {
-      if (!isAbortError(error)) setList({ status: 'error', error });
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void load(controller.signal);
-    return () => {
-      controller.abort();
-    };
-  }, [load]);
 
   // Back from the provider, the result is the point of the visit: it is far down the page, so
   // the section takes focus (and scrolls into view) once, when it first shows its content.
@@ -157,7 +146,7 @@ export function LinkedProvidersSection() {
     setUnlinking(undefined);
     setOutcome(null);
     setStatus(`${link.name} unlinked. It can no longer sign you in.`);
-    await load();
+    await reload();
     // The item that had focus is gone with its link.
     headingRef.current?.focus();
   };
@@ -170,20 +159,24 @@ export function LinkedProvidersSection() {
       </section>
     );
   }
-  if (list.status === 'ready' && list.configured.length === 0 && list.linked.length === 0) {
+  if (
+    list.status === 'ready' &&
+    list.data.configured.length === 0 &&
+    list.data.linked.length === 0
+  ) {
     // The operator configured none: nothing to link, nothing to say.
     return null;
   }
 
   const nameOf = (providerId: string) =>
     list.status === 'ready'
-      ? (list.configured.find((provider) => provider.id === providerId)?.name ?? providerId)
+      ? (list.data.configured.find((provider) => provider.id === providerId)?.name ?? providerId)
       : providerId;
   // One link per provider is what nearly everyone wants; "Link" again would only confuse.
   const unlinked =
     list.status === 'ready'
-      ? list.configured.filter(
-          (provider) => !list.linked.some((link) => link.provider === provider.id),
+      ? list.data.configured.filter(
+          (provider) => !list.data.linked.some((link) => link.provider === provider.id),
         )
       : [];
   const errorMessage = outcome?.kind === 'error' ? federationErrorMessage(outcome.code) : undefined;
@@ -229,14 +222,14 @@ export function LinkedProvidersSection() {
         </p>
       )}
       {list.status === 'error' ? (
-        <ErrorAlert message={userMessage(list.error)} />
+        <LoadFailed error={list.error} onRetry={retry} />
       ) : (
         <>
-          {list.linked.length === 0 ? (
+          {list.data.linked.length === 0 ? (
             <p className="empty">No provider is linked to your account.</p>
           ) : (
             <ul className="session-list">
-              {list.linked.map((link) => (
+              {list.data.linked.map((link) => (
                 <LinkedItem
                   key={link.id}
                   link={link}

@@ -4,12 +4,8 @@ import type { ZodType } from 'zod';
 import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { TextAreaField, TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 
 type Field = 'title' | 'body';
 const fieldNames: readonly Field[] = ['title', 'body'];
@@ -36,8 +32,7 @@ export function NoteForm<B>(props: NoteFormProps<B>) {
   };
   const [title, setTitle] = useState(props.initial.title);
   const [body, setBody] = useState(props.initial.body);
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const { focusOnMount = false } = props;
@@ -45,11 +40,6 @@ export function NoteForm<B>(props: NoteFormProps<B>) {
   useEffect(() => {
     if (focusOnMount) formRef.current?.querySelector('input')?.focus();
   }, [focusOnMount]);
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     const validation = validateForm(props.schema, { title, body });
@@ -60,7 +50,7 @@ export function NoteForm<B>(props: NoteFormProps<B>) {
     setSubmitting(true);
     try {
       await props.onSubmit(validation.data);
-      setErrors(noFormErrors());
+      clear();
       if (props.resetOnSuccess === true) {
         setTitle('');
         setBody('');

@@ -4,7 +4,7 @@ import { ApiError, userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { Page } from '../../components/page';
-import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
+import { ErrorAlert, LoadFailed, Loading, StatusMessage } from '../../components/status-message';
 import { useCursorList, useFocusAfterLoadMore } from '../../lib/use-cursor-list';
 import { useCurrentUser } from '../auth/auth-context';
 import { canWriteNotes } from '../auth/permissions';
@@ -111,13 +111,7 @@ export function NotesPage() {
             Your notes
           </h2>
           {notes.status === 'loading' && <Loading label="Loading notes…" />}
-          {notes.status === 'error' && (
-            <ErrorAlert message={userMessage(notes.error)}>
-              <button type="button" className="button" onClick={notes.retry}>
-                Try again
-              </button>
-            </ErrorAlert>
-          )}
+          {notes.status === 'error' && <LoadFailed error={notes.error} onRetry={notes.retry} />}
           {notes.status === 'ready' && notes.items.length === 0 && (
             <p className="empty">No notes yet.</p>
           )}

@@ -3,13 +3,9 @@ import { useId, useState, type SubmitEvent } from 'react';
 import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { StatusMessage } from '../../components/status-message';
-import { TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { CurrentPasswordField, TextField } from '../../components/text-field';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { changeEmailRequest } from '../account/account-api';
 import { useCurrentUser } from '../auth/auth-context';
 
@@ -32,15 +28,9 @@ export function ChangeEmailForm() {
 
   const [newEmail, setNewEmail] = useState('');
   const [currentPassword, setCurrentPassword] = useState('');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
   const [status, setStatus] = useState('');
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     setStatus('');
@@ -54,7 +44,7 @@ export function ChangeEmailForm() {
       await changeEmailRequest(validation.data);
       setNewEmail('');
       setCurrentPassword('');
-      setErrors(noFormErrors());
+      clear();
       setStatus(
         `We sent a link to ${validation.data.newEmail}. Your address changes when you follow it; until then it stays ${user.email}.`,
       );
@@ -89,11 +79,10 @@ export function ChangeEmailForm() {
           onChange={setNewEmail}
           error={errors.fields.newEmail}
         />
-        <TextField
+        <CurrentPasswordField
+          email={user.email}
           id={fields.currentPassword.id}
           label={fields.currentPassword.label}
-          type="password"
-          autoComplete="current-password"
           value={currentPassword}
           onChange={setCurrentPassword}
           error={errors.fields.currentPassword}

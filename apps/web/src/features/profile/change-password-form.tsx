@@ -5,13 +5,9 @@ import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { PasswordStrengthMeter } from '../../components/password-strength-meter';
 import { StatusMessage } from '../../components/status-message';
-import { TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { CurrentPasswordField, TextField } from '../../components/text-field';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { useCurrentUser } from '../auth/auth-context';
 import { changePasswordRequest } from './profile-api';
 
@@ -32,16 +28,10 @@ export function ChangePasswordForm() {
 
   const [currentPassword, setCurrentPassword] = useState('');
   const [newPassword, setNewPassword] = useState('');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
   const [status, setStatus] = useState('');
   const userInputs = useMemo(() => [user.email, user.name], [user.email, user.name]);
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     setStatus('');
@@ -55,7 +45,7 @@ export function ChangePasswordForm() {
       await changePasswordRequest(validation.data);
       setCurrentPassword('');
       setNewPassword('');
-      setErrors(noFormErrors());
+      clear();
       setStatus('Your password has been changed.');
     } catch (error) {
       fail(formErrorsFromApi(error, fieldNames));
@@ -74,20 +64,10 @@ export function ChangePasswordForm() {
       <h2 id={headingId}>Change password</h2>
       <form className="form" noValidate onSubmit={handleSubmit} aria-labelledby={headingId}>
         <ErrorSummary errors={errors} fields={fields} attempt={attempt} />
-        {/* Tells password managers whose password this is, so they update the right entry. */}
-        <input
-          type="email"
-          name="username"
-          autoComplete="username"
-          value={user.email}
-          readOnly
-          hidden
-        />
-        <TextField
+        <CurrentPasswordField
+          email={user.email}
           id={fields.currentPassword.id}
           label={fields.currentPassword.label}
-          type="password"
-          autoComplete="current-password"
           value={currentPassword}
           onChange={setCurrentPassword}
           error={errors.fields.currentPassword}

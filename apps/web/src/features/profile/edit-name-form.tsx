@@ -4,12 +4,8 @@ import { ActionButton } from '../../components/action-button';
 import { ErrorSummary } from '../../components/error-summary';
 import { StatusMessage } from '../../components/status-message';
 import { TextField } from '../../components/text-field';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { useAuth, useCurrentUser } from '../auth/auth-context';
 import { updateProfileRequest } from './profile-api';
 
@@ -24,15 +20,9 @@ export function EditNameForm() {
   const fields = { name: { id: `${idPrefix}name`, label: 'Name' } };
 
   const [name, setName] = useState(user.name);
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail, clear } = useFormErrors<Field>();
   const [submitting, setSubmitting] = useState(false);
   const [status, setStatus] = useState('');
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     setStatus('');
@@ -46,7 +36,7 @@ export function EditNameForm() {
       const updated = await updateProfileRequest(validation.data);
       setUser(updated);
       setName(updated.name);
-      setErrors(noFormErrors());
+      clear();
       setStatus('Your name has been saved.');
     } catch (error) {
       fail(formErrorsFromApi(error, fieldNames));

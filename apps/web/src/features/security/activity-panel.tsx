@@ -1,7 +1,7 @@
 import { useRef } from 'react';
 import { userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
-import { ErrorAlert, Loading } from '../../components/status-message';
+import { ErrorAlert, LoadFailed, Loading } from '../../components/status-message';
 import { UserAgent } from '../../components/user-agent';
 import { auditEventLabels } from '../../lib/audit-event-labels';
 import { formatDateTime } from '../../lib/format-date';
@@ -25,13 +25,7 @@ export function ActivityPanel() {
         Recent activity
       </h2>
       {events.status === 'loading' && <Loading label="Loading your activity…" />}
-      {events.status === 'error' && (
-        <ErrorAlert message={userMessage(events.error)}>
-          <button type="button" className="button" onClick={events.retry}>
-            Try again
-          </button>
-        </ErrorAlert>
-      )}
+      {events.status === 'error' && <LoadFailed error={events.error} onRetry={events.retry} />}
       {events.status === 'ready' && events.items.length === 0 && (
         <p className="empty">Nothing yet.</p>
       )}

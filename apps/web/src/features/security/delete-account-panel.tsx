@@ -1,7 +1,7 @@
 import { deleteAccountBodySchema } from '@portcullis/contract/security';
 import { useId, useRef, useState, type SubmitEvent } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { TextField } from '../../components/text-field';
+import { CurrentPasswordField } from '../../components/text-field';
 import {
   formErrorsFromApi,
   noFormErrors,
@@ -96,21 +96,11 @@ export function DeleteAccountPanel() {
         onCancel={close}
         controls={
           <form id={formId} className="form" noValidate onSubmit={handleSubmit}>
-            {/* Tells password managers whose password is asked for. */}
-            <input
-              type="email"
-              name="username"
-              autoComplete="username"
-              value={user.email}
-              readOnly
-              hidden
-            />
-            <TextField
+            <CurrentPasswordField
+              email={user.email}
               id={passwordId}
               inputRef={passwordRef}
               label="Your password"
-              type="password"
-              autoComplete="current-password"
               value={password}
               onChange={setPassword}
               error={errors.fields.password}

@@ -1,25 +1,25 @@
 import type { SessionView } from '@portcullis/contract/security';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { isAbortError, userMessage } from '../../api/api-error';
+import { useRef, useState } from 'react';
+import { userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
-import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
+import { ErrorAlert, LoadFailed, Loading, StatusMessage } from '../../components/status-message';
 import { UserAgent } from '../../components/user-agent';
 import { formatDateTime } from '../../lib/format-date';
+import { useResource } from '../../lib/use-resource';
 import {
   listSessionsRequest,
   revokeOtherSessionsRequest,
   revokeSessionRequest,
 } from './security-api';
 
-type SessionsState =
-  | { status: 'loading' }
-  | { status: 'error'; error: unknown }
-  | { status: 'ready'; sessions: SessionView[] };
-
 /** This browser first, then the most recently used: the one to recognise comes first. */
 function byRelevance(a: SessionView, b: SessionView): number {
   if (a.current !== b.current) return a.current ? -1 : 1;
   return Date.parse(b.lastUsedAt) - Date.parse(a.lastUsedAt);
+}
+
+async function loadSessions(signal?: AbortSignal): Promise<SessionView[]> {
+  return [...(await listSessionsRequest(signal))].sort(byRelevance);
 }
 
 interface SessionItemProps {
@@ -88,28 +88,11 @@ function SessionItem({ session, busy, onRevoke }: SessionItemProps) {
  * out at its next request, when its short-lived access token is checked against the session.
  */
 export function SessionsPanel() {
-  const [state, setState] = useState<SessionsState>({ status: 'loading' });
+  const { resource, retry, update } = useResource(loadSessions);
   const [busyId, setBusyId] = useState<string | undefined>();
   const [status, setStatus] = useState('');
   const [actionError, setActionError] = useState<string | undefined>();
   const headingRef = useRef<HTMLHeadingElement>(null);
-
-  const load = useCallback(async (signal?: AbortSignal) => {
-    try {
-      const sessions = await listSessionsRequest(signal);
-      setState({ status: 'ready', sessions: [...sessions].sort(byRelevance) });
-    } catch (error) {
-      if (!isAbortError(error)) setState({ status: 'error', error });
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void load(controller.signal);
-    return () => {
-      controller.abort();
-    };
-  }, [load]);
 
   const revoke = async (session: SessionView) => {
     setBusyId(session.id);
@@ -117,11 +100,7 @@ export function SessionsPanel() {
     setStatus('');
     try {
       await revokeSessionRequest(session.id);
-      setState((current) =>
-        current.status === 'ready'
-          ? { ...current, sessions: current.sessions.filter((item) => item.id !== session.id) }
-          : current,
-      );
+      update((sessions) => sessions.filter((item) => item.id !== session.id));
       setStatus(`Signed out of ${session.device}.`);
       // The button that had focus is gone with its session.
       headingRef.current?.focus();
@@ -138,11 +117,7 @@ export function SessionsPanel() {
     setStatus('');
     try {
       const revoked = await revokeOtherSessionsRequest();
-      setState((current) =>
-        current.status === 'ready'
-          ? { ...current, sessions: current.sessions.filter((item) => item.current) }
-          : current,
-      );
+      update((sessions) => sessions.filter((item) => item.current));
       setStatus(
         revoked === 1
           ? 'Signed out of 1 other session.'
@@ -156,7 +131,7 @@ export function SessionsPanel() {
     }
   };
 
-  const others = state.status === 'ready' ? state.sessions.filter((item) => !item.current) : [];
+  const others = resource.status === 'ready' ? resource.data.filter((item) => !item.current) : [];
 
   return (
     <section className="panel" aria-labelledby="sessions-heading">
@@ -165,25 +140,12 @@ export function SessionsPanel() {
       </h2>
       <StatusMessage message={status} />
       {actionError !== undefined && <ErrorAlert message={actionError} />}
-      {state.status === 'loading' && <Loading label="Loading your sessions…" />}
-      {state.status === 'error' && (
-        <ErrorAlert message={userMessage(state.error)}>
-          <button
-            type="button"
-            className="button"
-            onClick={() => {
-              setState({ status: 'loading' });
-              void load();
-            }}
-          >
-            Try again
-          </button>
-        </ErrorAlert>
-      )}
-      {state.status === 'ready' && (
+      {resource.status === 'loading' && <Loading label="Loading your sessions…" />}
+      {resource.status === 'error' && <LoadFailed error={resource.error} onRetry={retry} />}
+      {resource.status === 'ready' && (
         <>
           <ul className="session-list">
-            {state.sessions.map((session) => (
+            {resource.data.map((session) => (
               <SessionItem
                 key={session.id}
                 session={session}

@@ -8,12 +8,8 @@ import { ErrorSummary } from '../../components/error-summary';
 import { QrCode } from '../../components/qr-code';
 import { TextField } from '../../components/text-field';
 import { formatDateTime } from '../../lib/format-date';
-import {
-  formErrorsFromApi,
-  noFormErrors,
-  validateForm,
-  type FormErrors,
-} from '../../lib/form-errors';
+import { formErrorsFromApi, validateForm } from '../../lib/form-errors';
+import { useFormErrors } from '../../lib/use-form-errors';
 import { confirmTotpRequest } from './second-factors-api';
 
 type Field = 'code';
@@ -41,19 +37,13 @@ export function TotpSetup({ enrolment, onEnrolled, onCancel }: TotpSetupProps) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const fields = { code: { id: `${idPrefix}code`, label: 'Code from the app' } };
   const [code, setCode] = useState('');
-  const [errors, setErrors] = useState<FormErrors<Field>>(noFormErrors);
-  const [attempt, setAttempt] = useState(0);
+  const { errors, attempt, fail } = useFormErrors<Field>();
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     // The button that opened the setup is gone; the steps start here.
     headingRef.current?.focus();
   }, []);
-
-  const fail = (next: FormErrors<Field>) => {
-    setErrors(next);
-    setAttempt((value) => value + 1);
-  };
 
   const submit = async () => {
     const validation = validateForm(confirmTotpBodySchema, { code });

@@ -1,11 +1,12 @@
 import type { FactorsResponse, TotpEnrolmentResponse } from '@portcullis/contract/second-factors';
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import { isAbortError, userMessage } from '../../api/api-error';
+import { useId, useRef, useState } from 'react';
+import { userMessage } from '../../api/api-error';
 import { ActionButton } from '../../components/action-button';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { ErrorAlert, Loading, StatusMessage } from '../../components/status-message';
+import { ErrorAlert, LoadFailed, Loading, StatusMessage } from '../../components/status-message';
 import { failureMessage } from '../../lib/failure-message';
 import { formatDateTime } from '../../lib/format-date';
+import { useResource } from '../../lib/use-resource';
 import { lastFactorMessage } from './last-factor-message';
 import { PasskeysSection } from './passkeys-section';
 import { RecoveryCodesList } from './recovery-codes-list';
@@ -16,11 +17,6 @@ import {
   startTotpRequest,
 } from './second-factors-api';
 import { TotpSetup } from './totp-setup';
-
-type FactorsState =
-  | { status: 'loading' }
-  | { status: 'error'; error: unknown }
-  | { status: 'ready'; factors: FactorsResponse };
 
 function hasSecondFactor(factors: FactorsResponse): boolean {
   return factors.totp.enabled || factors.passkeys.length > 0;
@@ -221,35 +217,16 @@ interface TwoFactorPanelProps {
  * first (step-up), which the API client handles.
  */
 export function TwoFactorPanel({ setupRequired, onFirstFactor }: TwoFactorPanelProps) {
-  const [state, setState] = useState<FactorsState>({ status: 'loading' });
+  const { resource: state, reload, retry } = useResource(factorsRequest);
   const [codes, setCodes] = useState<string[] | null>(null);
   const [status, setStatus] = useState('');
-
-  const load = useCallback(async (signal?: AbortSignal) => {
-    try {
-      const factors = await factorsRequest(signal);
-      setState({ status: 'ready', factors });
-      return factors;
-    } catch (error) {
-      if (!isAbortError(error)) setState({ status: 'error', error });
-      return undefined;
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void load(controller.signal);
-    return () => {
-      controller.abort();
-    };
-  }, [load]);
 
   const changed = async (message: string, recoveryCodes?: string[] | null) => {
     setStatus(message);
     if (recoveryCodes !== undefined && recoveryCodes !== null && recoveryCodes.length > 0) {
       setCodes(recoveryCodes);
     }
-    const factors = await load();
+    const factors = await reload();
     if (setupRequired && factors !== undefined && hasSecondFactor(factors)) onFirstFactor();
   };
 
@@ -267,42 +244,29 @@ export function TwoFactorPanel({ setupRequired, onFirstFactor }: TwoFactorPanelP
         />
       )}
       {state.status === 'loading' && <Loading label="Loading your second factors…" />}
-      {state.status === 'error' && (
-        <ErrorAlert message={userMessage(state.error)}>
-          <button
-            type="button"
-            className="button"
-            onClick={() => {
-              setState({ status: 'loading' });
-              void load();
-            }}
-          >
-            Try again
-          </button>
-        </ErrorAlert>
-      )}
+      {state.status === 'error' && <LoadFailed error={state.error} onRetry={retry} />}
       {state.status === 'ready' && (
         <>
           <p>
-            {hasSecondFactor(state.factors)
+            {hasSecondFactor(state.data)
               ? 'Signing in needs your password and a second factor, or a passkey alone.'
               : 'Only your password protects your account. Add an authenticator app or a passkey, so a stolen password is not enough.'}
           </p>
           <TotpSection
-            factors={state.factors}
+            factors={state.data}
             onChanged={(message, recoveryCodes) => {
               void changed(message, recoveryCodes);
             }}
           />
           <PasskeysSection
-            passkeys={state.factors.passkeys}
+            passkeys={state.data.passkeys}
             onChanged={(message, recoveryCodes) => {
               void changed(message, recoveryCodes);
             }}
           />
-          {hasSecondFactor(state.factors) && (
+          {hasSecondFactor(state.data) && (
             <RecoveryCodesSection
-              factors={state.factors}
+              factors={state.data}
               onRegenerated={(regenerated) => {
                 void changed(
                   'New recovery codes were made; the old ones no longer work.',

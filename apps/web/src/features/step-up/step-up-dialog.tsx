@@ -2,7 +2,7 @@ import { reauthenticateBodySchema } from '@portcullis/contract/second-factors';
 import { useEffect, useId, useRef, useState, type SubmitEvent } from 'react';
 import { ApiError, isAbortError } from '../../api/api-error';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { TextField } from '../../components/text-field';
+import { CurrentPasswordField, TextField } from '../../components/text-field';
 import { failureMessage } from '../../lib/failure-message';
 import {
   formErrorsFromApi,
@@ -147,30 +147,16 @@ export function StepUpDialog({ onConfirmed, onCancel }: StepUpDialogProps) {
         <>
           <form id={formId} className="form" noValidate onSubmit={handleSubmit}>
             {method === 'password' ? (
-              <>
-                {/* Tells password managers whose password is asked for. */}
-                {state.status === 'authenticated' && (
-                  <input
-                    type="email"
-                    name="username"
-                    autoComplete="username"
-                    value={state.user.email}
-                    readOnly
-                    hidden
-                  />
-                )}
-                <TextField
-                  key="password"
-                  id={`${idPrefix}password`}
-                  inputRef={inputRef}
-                  label="Your password"
-                  type="password"
-                  autoComplete="current-password"
-                  value={password}
-                  onChange={setPassword}
-                  error={errors.fields.password}
-                />
-              </>
+              <CurrentPasswordField
+                key="password"
+                email={state.status === 'authenticated' ? state.user.email : undefined}
+                id={`${idPrefix}password`}
+                inputRef={inputRef}
+                label="Your password"
+                value={password}
+                onChange={setPassword}
+                error={errors.fields.password}
+              />
             ) : (
               <TextField
                 key="code"

@@ -35,12 +35,15 @@ export const totpCodeSchema = z
   .trim()
   .regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app.');
 
-/** Ten groups of characters; spaces and dashes as the user copied them are ignored. */
+/**
+ * 24 base32 characters, shown in groups of six; spaces and dashes as the user copied them are
+ * ignored. Codes of 10 characters, from earlier versions, are still accepted until replaced.
+ */
 export const recoveryCodeSchema = z
   .string()
-  .max(40)
+  .max(60)
   .transform((value) => value.replace(/[\s-]/g, '').toLowerCase())
-  .pipe(z.string().regex(/^[a-z2-7]{10}$/, 'Enter one of your recovery codes.'));
+  .pipe(z.string().regex(/^(?:[a-z2-7]{24}|[a-z2-7]{10})$/, 'Enter one of your recovery codes.'));
 
 export const secondFactorBodySchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('totp'), code: totpCodeSchema }),

@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import type { User } from '@portcullis/contract/auth';
@@ -126,7 +127,7 @@ describe('TOTP', () => {
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.recoveryCodes).toHaveLength(10);
     for (const code of confirmed.body.recoveryCodes ?? [])
-      expect(code).toMatch(/^[a-z2-7]{5}-[a-z2-7]{5}$/);
+      expect(code).toMatch(/^[a-z2-7]{6}-[a-z2-7]{6}-[a-z2-7]{6}-[a-z2-7]{6}$/);
     const after = await user.client.get<FactorsResponse>('/api/account/factors');
     expect(after.body).toMatchObject({
       totp: { enabled: true },
@@ -146,7 +147,7 @@ describe('TOTP', () => {
     expect(JSON.stringify(stored)).not.toContain(started.body.secret);
     expect(JSON.stringify(stored)).not.toContain(Buffer.from(key).toString('base64url'));
     for (const code of confirmed.body.recoveryCodes ?? []) {
-      expect(JSON.stringify(stored)).not.toContain(code.replace('-', ''));
+      expect(JSON.stringify(stored)).not.toContain(code.replaceAll('-', ''));
     }
     expect(testApp.logText()).not.toContain(started.body.secret);
   });
@@ -267,7 +268,7 @@ describe('recovery codes', () => {
     // Typed as people type them: upper case, spaces instead of the dash.
     const done = await secondStep(client, {
       method: 'recovery',
-      code: first.toUpperCase().replace('-', ' '),
+      code: first.toUpperCase().replaceAll('-', ' '),
     });
     expect(done.status, done.text).toBe(200);
     expect(await sessionMethods(client)).toEqual(['pwd', 'otp']);
@@ -296,6 +297,41 @@ describe('recovery codes', () => {
       (e) => e.type === 'recovery_code_used' && e.actorId === enrolled.user.user.id,
     );
     expect(used.map((e) => e.detail).sort()).toEqual(['8 left', '9 left']);
+  });
+
+  it('carry 120 random bits each, stored as a plain SHA-256; a 10-character code of earlier versions still works once', async () => {
+    // ASVS 5.0 6.5.2: a lookup secret under 112 bits needs a salted password hash; at 120 it does not.
+    const enrolled = await enrolTotp(await createUser(testApp, { label: 'recovery-bits' }));
+    const codes = enrolled.recoveryCodes;
+    expect(new Set(codes).size).toBe(10);
+    for (const code of codes) expect(code.replaceAll('-', '')).toMatch(/^[a-z2-7]{24}$/);
+    const db = testApp.db();
+    const stored = await db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('user_id', '=', enrolled.user.user.id)
+      .where('kind', '=', 'recovery')
+      .execute();
+    const digest = (code: string) =>
+      createHash('sha256').update(code.replaceAll('-', '')).digest('base64url');
+    expect(stored.map((row) => row.secret).sort()).toEqual(codes.map(digest).sort());
+
+    // A set made before codes grew keeps working until its owner makes a new one.
+    const legacy = 'k7vq2-mx4pd';
+    const [template] = stored;
+    if (template === undefined) throw new Error('no stored recovery code');
+    await db
+      .insertInto('credentials')
+      .values({ ...template, id: randomUUID(), secret: digest(legacy) })
+      .execute();
+    const { client } = await passwordStep(enrolled.user);
+    expect((await secondStep(client, { method: 'recovery', code: legacy })).status).toBe(200);
+    const { client: again } = await passwordStep(enrolled.user);
+    expectErrorEnvelope(
+      await secondStep(again, { method: 'recovery', code: legacy }),
+      401,
+      'invalid_second_factor',
+    );
   });
 
   it('regenerating voids the old set', async () => {

@@ -35,7 +35,7 @@ const codeFields: Record<CodeMethod, { label: string; hint: string; autoComplete
   },
   recovery: {
     label: 'Recovery code',
-    hint: 'One of the codes you saved when you set up two-step verification, like abcde-fghij. Each works once.',
+    hint: 'One of the codes you saved when you set up two-step verification, four groups of six letters and digits. Each works once.',
     autoComplete: 'off',
   },
 };

@@ -88,6 +88,7 @@ const envSchema = z.object({
   BROWSER_SESSION_IDLE_SECONDS: intFromEnv(120, 7 * 86400).default(3600),
   BROWSER_SESSION_MAX_AGE_SECONDS: intFromEnv(300, 30 * 86400).default(12 * 3600),
   ADMIN_IDLE_TIMEOUT_SECONDS: intFromEnv(120, 7 * 86400).default(1800),
+  MAX_SESSIONS_PER_USER: intFromEnv(1, 1000).default(30),
   PASSWORD_MIN_LENGTH: intFromEnv(PASSWORD_MIN_LENGTH_FLOOR, 64).default(
     PASSWORD_MIN_LENGTH_DEFAULT,
   ),
@@ -184,6 +185,8 @@ export interface AppConfig {
     remembered: { idleSeconds: number; maxAgeSeconds: number };
     browser: { idleSeconds: number; maxAgeSeconds: number };
     adminIdleSeconds: number;
+    /** Live sessions an account may hold; a sign-in beyond it ends the least recently used. */
+    maxPerUser: number;
   };
   passwordMinLength: number;
   /**
@@ -557,6 +560,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         maxAgeSeconds: e.BROWSER_SESSION_MAX_AGE_SECONDS,
       },
       adminIdleSeconds: e.ADMIN_IDLE_TIMEOUT_SECONDS,
+      maxPerUser: e.MAX_SESSIONS_PER_USER,
     },
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     rateLimit: {

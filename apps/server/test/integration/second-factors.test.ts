@@ -530,6 +530,20 @@ describe('step-up for sensitive actions', () => {
       403,
       'reauthentication_required',
     );
+    // Ending sessions too: a stolen session cannot sign its owner out everywhere else.
+    const listed = await user.client.get<SessionListResponse>('/api/account/sessions');
+    expect(listed.status).toBe(200);
+    const own = listed.body.sessions[0]?.id ?? '';
+    expectErrorEnvelope(
+      await user.client.delete(`/api/account/sessions/${own}`),
+      403,
+      'reauthentication_required',
+    );
+    expectErrorEnvelope(
+      await user.client.post('/api/account/sessions/revoke-others', {}),
+      403,
+      'reauthentication_required',
+    );
 
     expectErrorEnvelope(
       await user.client.post('/api/session/reauthenticate', {

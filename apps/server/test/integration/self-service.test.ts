@@ -193,6 +193,39 @@ describe('devices and sessions', () => {
   });
 });
 
+describe('at most MAX_SESSIONS_PER_USER live sessions', () => {
+  it('a sign-in beyond the limit ends the least recently used session, and the activity says so', async () => {
+    const limited = await startTestApp({ MAX_SESSIONS_PER_USER: '3' });
+    try {
+      const owner = await createUser(limited, { label: 'session-limit' });
+      const signIn = async () => {
+        const client = new TestClient(limited);
+        expect((await client.login(owner.email, owner.password)).status).toBe(200);
+        await client.csrf();
+        return client;
+      };
+      const forgotten = await signIn();
+      const kept = await signIn();
+      // The first browser is used again, so the least recently used is now `forgotten`.
+      expect((await owner.client.post('/api/refresh')).status).toBe(200);
+      const newest = await signIn();
+
+      const live = await sessionsOf(owner.client);
+      expect(live).toHaveLength(3);
+      expectErrorEnvelope(await forgotten.get('/api/profile'), 401, 'unauthenticated');
+      for (const client of [owner.client, kept, newest]) {
+        expect((await client.get('/api/profile')).status).toBe(200);
+      }
+      const activity = await owner.client.get<ActivityListResponse>('/api/account/activity');
+      expect(activity.body.events.find((event) => event.type === 'session_revoked')?.detail).toBe(
+        '1 least recently used session(s): limit of 3',
+      );
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('remember me', () => {
   async function signIn(user: TestUser, remember: boolean | undefined) {
     const client = new TestClient(testApp);

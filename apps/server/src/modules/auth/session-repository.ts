@@ -264,6 +264,36 @@ export class SessionRepository {
       .execute();
   }
 
+  /**
+   * Revokes the user's live sessions beyond the `keep` most recently used; returns their ids. A
+   * session just started was used last, so it is always kept.
+   */
+  async revokeLeastRecentlyUsed(userId: string, keep: number, at: number): Promise<string[]> {
+    const ids = (
+      await this.db
+        .selectFrom('sessions')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at)
+        .where((eb) => eb.or([eb('idle_expires_at', 'is', null), eb('idle_expires_at', '>', at)]))
+        .orderBy('last_used_at', 'desc')
+        .orderBy('created_at', 'desc')
+        .limit(100)
+        .offset(keep)
+        .execute()
+    ).map((row) => row.id);
+    if (ids.length > 0) {
+      await this.db
+        .updateTable('sessions')
+        .set({ revoked_at: at })
+        .where('id', 'in', ids)
+        .where('revoked_at', 'is', null)
+        .execute();
+    }
+    return ids;
+  }
+
   /** Revokes one session if it is the user's and live; false otherwise (someone else's: 404). */
   async revokeOwned(userId: string, sessionId: string, at: number): Promise<boolean> {
     const result = await this.db

@@ -95,6 +95,7 @@ export function createIdentityCore(deps: {
       },
       adminIdleMs: config.sessions.adminIdleSeconds * 1000,
     },
+    maxSessionsPerUser: config.sessions.maxPerUser,
   });
   const account = new AccountService({
     users,

@@ -90,6 +90,8 @@ export class SessionService {
       audit: AuditService;
       accessTokens: AccessTokenService;
       lifetimes: SessionLifetimes;
+      /** At most this many live sessions per account (ADR 013). */
+      maxSessionsPerUser: number;
     },
   ) {}
 
@@ -131,6 +133,7 @@ export class SessionService {
       },
       { tokenHash: sha256(refreshToken), expiresAt: refreshExpiresAt },
     );
+    await this.endSessionsOverLimit(userId, now, context);
     return {
       sessionId,
       accessToken: this.deps.accessTokens.issue({ sub: userId, sid: sessionId }),
@@ -138,6 +141,29 @@ export class SessionService {
       refreshExpiresAt,
       persistent,
     };
+  }
+
+  /**
+   * An account holds at most `maxSessionsPerUser` live sessions (ASVS 5.0 7.1.2). The new sign-in
+   * always succeeds; the least recently used sessions beyond the limit end, so what goes is a
+   * device long forgotten, not the one in use, and a stolen password cannot fill the table.
+   */
+  private async endSessionsOverLimit(
+    userId: string,
+    now: number,
+    context: RequestContext,
+  ): Promise<void> {
+    const { maxSessionsPerUser: limit } = this.deps;
+    const ended = await this.deps.sessions.revokeLeastRecentlyUsed(userId, limit, now);
+    if (ended.length === 0) return;
+    await Promise.all(ended.map((id) => this.deps.sessionState.invalidateSession(id)));
+    await this.deps.audit.record(context, {
+      type: 'session_revoked',
+      outcome: 'success',
+      actorId: userId,
+      targetId: userId,
+      detail: `${String(ended.length)} least recently used session(s): limit of ${String(limit)}`,
+    });
   }
 
   /**

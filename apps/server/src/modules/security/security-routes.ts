@@ -42,10 +42,12 @@ export function registerSecurityRoutes(
     async (request) => ({ sessions: await security.listSessions(requireAuth(request)) }),
   );
 
+  // Ending sessions asks for a recent sign-in (ASVS 5.0 7.5.2): whoever holds a stolen session
+  // must not be able to sign the owner out everywhere else and keep the account to themselves.
   app.delete<{ Params: { id: string } }>(
     '/api/account/sessions/:id',
     {
-      config: { access: 'authenticated', allowUnverified: true },
+      config: { access: 'authenticated', allowUnverified: true, recentAuthentication: true },
       schema: { params: idParamsSchema, response: { 204: noContentSchema } },
     },
     async (request, reply) => {
@@ -61,7 +63,7 @@ export function registerSecurityRoutes(
   app.post(
     '/api/account/sessions/revoke-others',
     {
-      config: { access: 'authenticated', allowUnverified: true },
+      config: { access: 'authenticated', allowUnverified: true, recentAuthentication: true },
       schema: { body: emptyBody, response: { 200: revokedSessionsResponseSchema } },
     },
     async (request) => ({

@@ -14,7 +14,12 @@ import { createLogger } from './lib/logger.js';
 import { requestContext } from './lib/request-context.js';
 import { loadEncryptionKeys } from './lib/encryption-keys.js';
 import { loadSecrets } from './lib/secrets.js';
-import { HOUSEKEEPING_INTERVAL_MS, runHousekeeping } from './modules/audit/housekeeping.js';
+import {
+  HOUSEKEEPING_INTERVAL_MS,
+  runHousekeeping,
+  type HousekeepingDeps,
+  type HousekeepingReport,
+} from './modules/audit/housekeeping.js';
 import { LocalInvalidationBus, type InvalidationBus } from './modules/auth/session-state.js';
 import { createIdentityCore } from './modules/identity/identity-core.js';
 import type { FeatureContext } from './modules/feature-module.js';
@@ -45,6 +50,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** This app's Prometheus registry and instruments (served by server.ts on METRICS_PORT). */
     metrics: AppMetrics;
+    /** The hourly retention job, run now (for tests and the operator's tools). */
+    runHousekeeping: (now?: number) => Promise<HousekeepingReport>;
   }
 }
 
@@ -288,15 +295,23 @@ export async function buildApp(
     done();
   });
 
+  const housekeepingDeps: HousekeepingDeps = {
+    sessions: sessionRepository,
+    counters: identity.durableCounters,
+    expiring: [
+      identity.verifications,
+      identity.signIns,
+      identity.federation,
+      identity.factors,
+      mail,
+    ],
+    audit,
+    auditRetentionMs: config.auditRetentionDays * 86_400_000,
+    log: app.log,
+  };
+  app.decorate('runHousekeeping', (now?: number) => runHousekeeping(housekeepingDeps, now));
   const housekeeping = setInterval(() => {
-    void runHousekeeping({
-      sessions: sessionRepository,
-      counters: identity.durableCounters,
-      expiring: [identity.verifications, identity.signIns, identity.federation],
-      audit,
-      auditRetentionMs: config.auditRetentionDays * 86_400_000,
-      log: app.log,
-    });
+    void runHousekeeping(housekeepingDeps);
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
 

@@ -12,7 +12,10 @@ export interface HousekeepingDeps {
   /** AUDIT_RETENTION_DAYS in milliseconds. */
   auditRetentionMs: number;
   log: Pick<FastifyBaseLogger, 'warn'>;
-  /** Other stores of short-lived rows (one-time secrets, pending sign-ins). */
+  /**
+   * Other stores of short-lived rows: one-time secrets, pending sign-ins, provider round trips,
+   * WebAuthn challenges, finished mail.
+   */
   expiring?: { deleteExpired(now: number): Promise<unknown> }[];
 }
 
@@ -26,7 +29,8 @@ export interface HousekeepingReport {
  * coordination): expired sessions and tokens, expired throttle counters (one row per attempted
  * email would otherwise stay forever), audit events past their retention, which leave an
  * `audit_pruned` event and a signed checkpoint at the cut behind, and the hourly signed checkpoint
- * of the audit chain's head (ADR 017). Each task runs even when another fails.
+ * of the audit chain's head (ADR 017), and the short-lived rows of `expiring`. Each task runs even
+ * when another fails.
  */
 export async function runHousekeeping(
   deps: HousekeepingDeps,

@@ -6,6 +6,9 @@ import type { MailOutboxRow, MailRepository } from './mail-repository.js';
 import { renderMail, type MailMessage } from './mail-templates.js';
 import { MailSendError, shortLine, type MailTransport } from './mail-transport.js';
 
+/** How long sent and failed mail stays in the outbox (see `deleteExpired`). */
+export const FINISHED_MAIL_RETENTION_MS = 7 * 86_400_000;
+
 export interface EnqueueMail {
   /** One address, already validated and normalised by the caller. */
   to: string;
@@ -169,9 +172,13 @@ export class MailService {
     }));
   }
 
-  /** Deletes sent and failed rows older than `maxAgeMs` (for the housekeeping job). */
-  pruneFinished(maxAgeMs: number): Promise<number> {
-    return this.repository.deleteFinishedBefore(this.now() - maxAgeMs);
+  /**
+   * Housekeeping: sent and failed mail older than a week goes. A finished row keeps the address
+   * and subject (its body is gone once sent); the admin's queue view needs only the recent past,
+   * so keeping them longer would only keep personal data. Pending mail stays whatever its age.
+   */
+  deleteExpired(now: number): Promise<number> {
+    return this.repository.deleteFinishedBefore(now - FINISHED_MAIL_RETENTION_MS);
   }
 
   /** Starts the worker; it looks at the queue at once (rows left by a previous run go out first). */

@@ -190,6 +190,11 @@ export class SecondFactorService {
     await this.afterRemoval(user, 'totp_disabled', context);
   }
 
+  /** Housekeeping: WebAuthn challenges never answered (each is deleted when it is used). */
+  async deleteExpired(now: number): Promise<void> {
+    await this.deps.factors.deleteExpiredChallenges(now);
+  }
+
   // Recovery codes
 
   async regenerateRecoveryCodes(

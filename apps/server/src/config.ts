@@ -88,7 +88,7 @@ const envSchema = z.object({
   BROWSER_SESSION_IDLE_SECONDS: intFromEnv(120, 7 * 86400).default(3600),
   BROWSER_SESSION_MAX_AGE_SECONDS: intFromEnv(300, 30 * 86400).default(12 * 3600),
   ADMIN_IDLE_TIMEOUT_SECONDS: intFromEnv(120, 7 * 86400).default(1800),
-  MAX_SESSIONS_PER_USER: intFromEnv(1, 1000).default(30),
+  MAX_SESSIONS_PER_USER: intFromEnv(1, 100_000).default(30),
   PASSWORD_MIN_LENGTH: intFromEnv(PASSWORD_MIN_LENGTH_FLOOR, 64).default(
     PASSWORD_MIN_LENGTH_DEFAULT,
   ),

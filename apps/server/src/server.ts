@@ -3,7 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type BuildOptions } from './app.js';
 import { ConfigError, loadConfigFromProcess, type AppConfig } from './config.js';
-import { answerClientErrorsInEnvelope } from './lib/client-error-response.js';
+import {
+  answerClientErrorsInEnvelope,
+  newClientErrorRequestId,
+  refusalOutsideApp,
+} from './lib/client-error-response.js';
 import { applyConnectionTimeouts, limitConnectionsPerClient } from './lib/connection-limits.js';
 import { ensureDevCertificate } from './lib/dev-certificate.js';
 import { redirectTarget } from './lib/redirect-target.js';
@@ -13,12 +17,21 @@ import { TLS_CIPHERS, TLS_MIN_VERSION } from './lib/tls-policy.js';
 
 /**
  * The plain-HTTP listener only redirects, to the configured public origin: never to the request's
- * Host header, which an attacker controls (open redirect, cache poisoning).
+ * Host header, which an attacker controls (open redirect, cache poisoning). Only pages redirect:
+ * the API is refused (ASVS 5.0 4.1.2), so a client configured with an http:// URL fails at once
+ * instead of quietly following a redirect after its request went out in clear.
  */
 function startRedirectListener(config: AppConfig): Server | undefined {
   if (config.httpRedirectPort === 0) return undefined;
   const server = createServer((request, response) => {
     const location = redirectTarget(config.publicOrigin, request.url);
+    const { pathname } = new URL(location);
+    if (pathname === '/api' || pathname.startsWith('/api/')) {
+      const refusal = refusalOutsideApp('https_required', newClientErrorRequestId());
+      response.writeHead(refusal.status, refusal.headers);
+      response.end(refusal.json);
+      return;
+    }
     response.writeHead(308, { location, 'content-length': '0', connection: 'close' });
     response.end();
   });

@@ -62,6 +62,9 @@ export const errorCatalogue = {
     status: 503,
     message: 'A service we depend on is unavailable. Try again shortly.',
   },
+  // The API over plain HTTP, from the redirect-only listener or the proxy's port 80: refused,
+  // not redirected (ASVS 5.0 4.1.2), so a misconfigured client fails at once.
+  https_required: { status: 403, message: 'The API answers over HTTPS only.' },
   // Answered by the proxy (deploy/nginx.conf) when no instance answers: none reachable, or none
   // in time. The request may or may not have been applied when it timed out.
   upstream_unavailable: {

@@ -41,8 +41,11 @@ export function newClientErrorRequestId(): string {
   return `${requestIdPrefix}-${requestCounter.toString(36)}`;
 }
 
-/** The whole HTTP/1.1 response, bytes ready for the socket. */
-export function clientErrorResponse(code: ErrorCode, requestId: string): string {
+/** A refusal outside Fastify: the catalogue's status, the API's headers and envelope, then close. */
+export function refusalOutsideApp(
+  code: ErrorCode,
+  requestId: string,
+): { status: number; headers: Record<string, string>; json: string } {
   const { status, message } = errorCatalogue[code];
   const body: ErrorBody = { error: { code, message, requestId } };
   const json = JSON.stringify(body);
@@ -53,6 +56,12 @@ export function clientErrorResponse(code: ErrorCode, requestId: string): string 
     'content-length': String(Buffer.byteLength(json)),
     connection: 'close',
   };
+  return { status, headers, json };
+}
+
+/** The whole HTTP/1.1 response, bytes ready for the socket. */
+export function clientErrorResponse(code: ErrorCode, requestId: string): string {
+  const { status, headers, json } = refusalOutsideApp(code, requestId);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
   return `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n${lines.join('\r\n')}\r\n\r\n${json}`;
 }

@@ -1,7 +1,7 @@
 /** The command's help, apart from its code so `--help` loads nothing else. */
 export const selftestHelp = `Checks a running deployment from outside, as a scanner would, over HTTPS: TLS versions,
-cipher suites and certificate; HSTS; the HTTP redirect, including off-site redirect attempts;
-every security header against the values this version of the server sets; cookie flags and
+cipher suites and certificate; HSTS; the HTTP redirect, including off-site redirect attempts,
+and the API refused over HTTP; every security header against the values this version of the server sets; cookie flags and
 prefixes; CORS and CSRF refusals (with respelled paths); error bodies; body-limit and
 content-type refusals; forged access tokens; /.well-known/security.txt. One line per check
 with PASS, FAIL or SKIP, the ASVS 5.0 requirement it proves and, for a failure, what to fix.

@@ -113,6 +113,9 @@ export const transportChecks: CheckGroup = async ({ client, options }) => {
   if (options.httpPort === undefined) {
     const why = 'no plain-HTTP port: pass --http-port (80 is assumed only for a URL on port 443)';
     results.push(skip('http-redirect', 'HTTP redirects to HTTPS', ['12.2.1'], why));
+    results.push(
+      skip('http-api-refused', 'The API over HTTP is refused, not redirected', ['4.1.2'], why),
+    );
     results.push(skip('redirect-offsite', 'HTTP redirects never leave the site', ['3.7.2'], why));
     results.push(await httpsOffsite(client));
     return results;
@@ -150,6 +153,7 @@ export const transportChecks: CheckGroup = async ({ client, options }) => {
       redirect instanceof Error ? '' : `${redirect.status} to ${String(redirect.headers.location)}`,
     ),
   );
+  results.push(await apiOverHttp(client));
   results.push(
     verdict(
       'redirect-offsite',
@@ -162,6 +166,36 @@ export const transportChecks: CheckGroup = async ({ client, options }) => {
   results.push(await httpsOffsite(client));
   return results;
 };
+
+/**
+ * Only pages a person opens may redirect to HTTPS: an API client configured with an http:// URL
+ * should fail at once, not follow a redirect after its request went out in clear.
+ */
+async function apiOverHttp(client: ProbeClient): Promise<CheckResult> {
+  const target = '/api/session';
+  const reply = await client
+    .request({ target, plain: true })
+    .catch((error: unknown) => error as Error);
+  const problems: string[] = [];
+  if (reply instanceof Error) {
+    problems.push(`nothing answers ${target} over plain HTTP (${reply.message})`);
+  } else if (isRedirect(reply.status)) {
+    problems.push(
+      `plain HTTP redirects ${target} (${reply.status} to ${reply.headers.location ?? '(nothing)'}); refuse /api/ over HTTP (403) and redirect only pages`,
+    );
+  } else if (reply.status < 400) {
+    problems.push(
+      `plain HTTP answers ${target} with ${reply.status}; refuse /api/ over HTTP (403)`,
+    );
+  }
+  return verdict(
+    'http-api-refused',
+    'The API over HTTP is refused, not redirected',
+    ['4.1.2'],
+    problems,
+    reply instanceof Error ? '' : `${target} over HTTP: ${reply.status}`,
+  );
+}
 
 async function httpsOffsite(client: ProbeClient): Promise<CheckResult> {
   return verdict(

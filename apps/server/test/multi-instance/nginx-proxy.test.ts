@@ -265,7 +265,7 @@ describe.skipIf(missing.length > 0)('two instances behind deploy/nginx.conf', ()
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('terminates TLS, redirects plain HTTP to the configured origin and refuses bodies over 1 MiB', async () => {
+  it('terminates TLS, redirects pages (and refuses the API) over plain HTTP, and refuses bodies over 1 MiB', async () => {
     // The client verifies the certificate (`ca`), so this is real TLS, not a skipped check.
     const health = await send(`${proxy.baseUrl}/healthz`, { localAddress: clientIp, ca: cert });
     expect(health.status).toBe(200);
@@ -279,6 +279,18 @@ describe.skipIf(missing.length > 0)('two instances behind deploy/nginx.conf', ()
     });
     expect(redirect.status).toBe(308);
     expect(redirect.headers.location).toBe(`${origin}/notes?x=1`);
+    // Only pages redirect: the API over plain HTTP is refused in its envelope (ASVS 5.0 4.1.2).
+    for (const target of ['/api/session', '/api', '//api/notes']) {
+      const refused = await send(`http://127.0.0.1:${httpPort}${target}`, {
+        localAddress: clientIp,
+      });
+      expect(refused.status, target).toBe(403);
+      expect(refused.headers.location, target).toBeUndefined();
+      expect(refused.headers['content-type'], target).toBe('application/json');
+      expect((JSON.parse(refused.body) as { error: { code: string } }).error.code, target).toBe(
+        'https_required',
+      );
+    }
 
     const tooLarge = await send(`${proxy.baseUrl}/api/notes`, {
       method: 'POST',

@@ -164,6 +164,7 @@ describe('portcullis selftest against deliberately weakened deployments', () => 
   async function throughProxy(
     weakening: Weakening,
     redirect?: Parameters<typeof startRedirectServer>[1],
+    redirectOptions: Parameters<typeof startRedirectServer>[2] = {},
   ): Promise<SelftestReport> {
     const proxy = await startWeakenedProxy({
       port: proxyPort,
@@ -173,7 +174,9 @@ describe('portcullis selftest against deliberately weakened deployments', () => 
       weakening,
     });
     const redirectServer =
-      redirect === undefined ? undefined : await startRedirectServer(proxyHttpPort, redirect);
+      redirect === undefined
+        ? undefined
+        : await startRedirectServer(proxyHttpPort, redirect, redirectOptions);
     try {
       return await runSelftest(
         options(
@@ -270,6 +273,18 @@ describe('portcullis selftest against deliberately weakened deployments', () => 
     expect(failedIds(report).sort()).toEqual(['tls-cipher-suites', 'tls-protocols']);
     const protocols = report.results.find((result) => result.id === 'tls-protocols');
     expect(protocols?.detail).toContain('TLS 1.0 is accepted');
+  }, 30_000);
+
+  it('ASVS 4.1.2: plain HTTP redirecting the API as well as pages fails http-api-refused', async () => {
+    const report = await throughProxy(
+      {},
+      (request) => redirectTarget(`https://localhost:${proxyPort}`, request.url),
+      { redirectApi: true },
+    );
+    expect(failedIds(report)).toEqual(['http-api-refused']);
+    expect(report.results.find((result) => result.id === 'http-api-refused')?.detail).toBe(
+      `plain HTTP redirects /api/session (308 to https://localhost:${proxyPort}/api/session); refuse /api/ over HTTP (403) and redirect only pages`,
+    );
   }, 30_000);
 
   it('ASVS 3.7.2: an HTTP redirect built from the Host header fails redirect-offsite', async () => {

@@ -113,6 +113,22 @@ describe('the server process', () => {
     expect(reply.headers.location).toBe(`https://localhost:${httpsPort}/notes?x=1`);
   });
 
+  it.each(['/api/session', '/api', '//api/notes?x=1', '/./api/csrf'])(
+    'refuses the API over plain HTTP (%s) with 403 https_required instead of redirecting',
+    async (target) => {
+      const reply = await get(`http://127.0.0.1:${httpPort}${target}`);
+      expect(reply.status).toBe(403);
+      expect(reply.headers.location).toBeUndefined();
+      expect(reply.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(reply.headers['cache-control']).toBe('no-store');
+      const body = JSON.parse(reply.body) as { error: { code: string; message: string } };
+      expect(body.error).toMatchObject({
+        code: 'https_required',
+        message: 'The API answers over HTTPS only.',
+      });
+    },
+  );
+
   it('prints one ready line naming the public origin as soon as it listens', () => {
     // Written at once, not through the buffered JSON log: by the time /healthz answered it is there.
     expect(stderr.split('\n').filter((line) => line.startsWith('portcullis: ready'))).toEqual([

@@ -98,13 +98,26 @@ export async function startWeakenedProxy(options: {
   return { close: () => closeServer(server) };
 }
 
-/** A plain-HTTP listener with the given redirect rule (a weakened copy of the redirect port). */
+/**
+ * A plain-HTTP listener with the given redirect rule (a weakened copy of the redirect port). Like
+ * the server's own, it refuses the API (403) unless `redirectApi` says to redirect that too.
+ */
 export async function startRedirectServer(
   port: number,
   location: (request: IncomingMessage) => string,
+  options: { redirectApi?: boolean } = {},
 ): Promise<RunningProxy> {
   const server = createHttpServer((request, response) => {
-    response.writeHead(308, { location: location(request), 'content-length': '0' }).end();
+    const target = location(request);
+    // A weakened rule may build something that is no URL at all; it is sent as it is.
+    const pathname = URL.canParse(target, 'https://redirect.invalid')
+      ? new URL(target, 'https://redirect.invalid').pathname
+      : '';
+    if (options.redirectApi !== true && (pathname === '/api' || pathname.startsWith('/api/'))) {
+      response.writeHead(403, { 'content-length': '0' }).end();
+      return;
+    }
+    response.writeHead(308, { location: target, 'content-length': '0' }).end();
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { close: () => closeServer(server) };

@@ -240,9 +240,20 @@ export class SessionRepository {
   }
 
   /** The user's sessions still in force (not revoked, not past either limit), latest used first. */
-  listLive(userId: string, now: number): Promise<LiveSessionRow[]> {
+  private liveSessionsOf(userId: string, now: number) {
     return this.db
       .selectFrom('sessions')
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where((eb) => eb.or([eb('idle_expires_at', 'is', null), eb('idle_expires_at', '>', now)]))
+      .orderBy('last_used_at', 'desc')
+      .orderBy('created_at', 'desc');
+  }
+
+  /** What the owner's list shows, of up to 500 live sessions. */
+  listLive(userId: string, now: number): Promise<LiveSessionRow[]> {
+    return this.liveSessionsOf(userId, now)
       .select([
         'id',
         'created_at as createdAt',
@@ -254,12 +265,6 @@ export class SessionRepository {
         'amr',
         'persistent',
       ])
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', now)
-      .where((eb) => eb.or([eb('idle_expires_at', 'is', null), eb('idle_expires_at', '>', now)]))
-      .orderBy('last_used_at', 'desc')
-      .orderBy('created_at', 'desc')
       .limit(500)
       .execute();
   }
@@ -270,18 +275,7 @@ export class SessionRepository {
    */
   async revokeLeastRecentlyUsed(userId: string, keep: number, at: number): Promise<string[]> {
     const ids = (
-      await this.db
-        .selectFrom('sessions')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', at)
-        .where((eb) => eb.or([eb('idle_expires_at', 'is', null), eb('idle_expires_at', '>', at)]))
-        .orderBy('last_used_at', 'desc')
-        .orderBy('created_at', 'desc')
-        .limit(100)
-        .offset(keep)
-        .execute()
+      await this.liveSessionsOf(userId, at).select('id').limit(100).offset(keep).execute()
     ).map((row) => row.id);
     if (ids.length > 0) {
       await this.db
